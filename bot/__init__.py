@@ -1,0 +1,1 @@
+"""Telegram transport, web pages, delivery, settings, CLI and the composition root."""

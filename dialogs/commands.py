@@ -1,0 +1,114 @@
+"""The commands every flow understands: /start, /back, /cancel, /language, /help, /human."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from dialogs.effects import RecordHuman
+from dialogs.events import Event
+from dialogs.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES
+from dialogs.navigation import Navigator
+from dialogs.ports import HumanRequest
+from dialogs.replies import Button, ButtonKind, Text, say
+from dialogs.state import Status
+from dialogs.turn import Turn
+
+RESUME = N_("Welcome back! Let us continue where you left off.")
+UNKNOWN_LINK = N_("That link is not valid (any more). Here is how we can continue:")
+CANCELLED = N_("Cancelled. Your answers are deleted. Send /start to begin again.")
+CHOOSE_LANGUAGE = N_("Choose your language:")
+LANGUAGE_SET = N_("Language set: {language}.")
+HELP = N_(
+    "I guide you through registering for our customer portal, step by step.\n\n"
+    "/start – begin or continue\n"
+    "/back – go back to the previous question\n"
+    "/cancel – stop and delete your answers\n"
+    "/language – change the language\n"
+    "/human – ask a person from our support team\n"
+    "/help – show this message"
+)
+HUMAN = N_(
+    "Your request is recorded. A person from our support team will answer you here in this chat."
+)
+UNKNOWN_COMMAND = N_("I do not know that command. Send /help to see what I can do.")
+
+Command = Callable[[Navigator, Turn, Event], Awaitable[None]]
+
+
+async def start(nav: Navigator, turn: Turn, event: Event) -> None:
+    payload = event.text.strip()
+    flow = nav.flows.get(payload) if payload else None
+    if flow is not None:
+        await nav.start(turn, flow)
+    elif payload:
+        turn.say(Text(UNKNOWN_LINK))
+        await nav.start_default(turn)
+    elif turn.state.status is Status.ACTIVE and turn.flow is not None:
+        turn.say(Text(RESUME))
+        nav.reprompt(turn)
+    else:
+        await nav.start_default(turn)
+
+
+async def back(nav: Navigator, turn: Turn, event: Event) -> None:
+    nav.back(turn)
+
+
+async def cancel(nav: Navigator, turn: Turn, event: Event) -> None:
+    turn.state.reset_flow()
+    turn.flow = None
+    turn.say(Text(CANCELLED), remove_keyboard=True)
+
+
+def offer_languages(turn: Turn) -> None:
+    buttons = tuple(
+        Button(Text(LANGUAGE_NAMES[code], literal=True), ButtonKind.CALLBACK, f"lang:{code}")
+        for code in SUPPORTED_LOCALES
+    )
+    turn.say(Text(CHOOSE_LANGUAGE), buttons)
+
+
+async def language(nav: Navigator, turn: Turn, event: Event) -> None:
+    offer_languages(turn)
+
+
+def set_language(nav: Navigator, turn: Turn, code: str) -> None:
+    if code not in SUPPORTED_LOCALES:
+        offer_languages(turn)
+        return
+    turn.state.locale = code
+    turn.say(say(LANGUAGE_SET, language=LANGUAGE_NAMES[code]))
+    nav.reprompt(turn)
+
+
+async def help_(nav: Navigator, turn: Turn, event: Event) -> None:
+    turn.say(Text(HELP))
+    nav.reprompt(turn)
+
+
+async def human(nav: Navigator, turn: Turn, event: Event) -> None:
+    request = HumanRequest(
+        key=turn.key,
+        flow=turn.state.flow,
+        step=turn.state.step,
+        locale=turn.locale,
+        reason=event.text.strip()[:500],
+        created_at=turn.now,
+    )
+    turn.effects.append(RecordHuman(request))
+    turn.say(Text(HUMAN))
+
+
+async def unknown(nav: Navigator, turn: Turn, event: Event) -> None:
+    turn.say(Text(UNKNOWN_COMMAND))
+    nav.reprompt(turn)
+
+
+COMMANDS: dict[str, Command] = {
+    "start": start,
+    "back": back,
+    "cancel": cancel,
+    "language": language,
+    "help": help_,
+    "human": human,
+}

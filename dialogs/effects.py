@@ -1,0 +1,31 @@
+"""Effects: what must happen once a turn's state is committed (never before)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogs.events import ConversationKey
+from dialogs.ports import HumanRequest, Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutgoing:
+    message: Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class StoreToken:
+    token_hash: str
+    purpose: str
+    key: ConversationKey
+    customer_id: int | None
+    locale: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHuman:
+    request: HumanRequest
+
+
+Effect = SendOutgoing | StoreToken | RecordHuman

@@ -1,0 +1,144 @@
+"""The dialog engine: one neutral event in, replies and effects out.
+
+Each update is one optimistic transaction on the conversation::
+
+    snapshot = store.begin(key, update_id)      # de-duplicate + load   (1 round trip)
+    ...decide, with read-only look-ups...
+    store.commit(key, version, new_state)       # compare-and-set + TTL (1 round trip)
+
+On a conflict (another worker committed first) the turn is recomputed on the fresh state, so
+each update is applied exactly once. Effects are handed back, to run only after the commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from dialogs.commands import COMMANDS, human, set_language, unknown
+from dialogs.effects import Effect
+from dialogs.errors import ConflictError
+from dialogs.events import Event, EventKind
+from dialogs.flow import FlowRegistry
+from dialogs.i18n import N_, negotiate
+from dialogs.navigation import Navigator
+from dialogs.ports import StateStore
+from dialogs.replies import Reply, Text
+from dialogs.state import ConversationState, Status
+from dialogs.turn import Services, Turn
+
+IDLE = N_("Send /start to begin.")
+STALE_BUTTON = N_("That button belongs to an earlier question. Here is the current one:")
+NEED_HELP = N_("Having trouble? Send /human and a person from our team will help you.")
+FLOW_CHANGED = N_("Our registration steps have changed since your last visit. Let us start again.")
+HELP_HINT_AFTER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...]
+    locale: str
+    duplicate: bool = False
+
+
+DUPLICATE_OUTCOME = Outcome((), (), "en", duplicate=True)
+
+
+class Engine:
+    def __init__(
+        self,
+        flows: FlowRegistry,
+        store: StateStore,
+        services: Services,
+        *,
+        default_flow: str | None = None,
+        max_attempts: int = 8,
+    ) -> None:
+        self.flows = flows
+        self.store = store
+        self.services = services
+        self.nav = Navigator(flows, default_flow)
+        self.max_attempts = max_attempts
+
+    async def handle(self, event: Event) -> Outcome:
+        for _ in range(self.max_attempts):
+            snapshot = await self.store.begin(event.key, event.update_id)
+            if snapshot.duplicate:
+                return DUPLICATE_OUTCOME
+            turn = self._turn(event, ConversationState.decode(snapshot.data))
+            await self._dispatch(turn, event)
+            turn.state.updated_at = turn.now
+            data = turn.state.encode()
+            if await self.store.commit(event.key, snapshot.version, data, event.update_id):
+                return Outcome(tuple(turn.replies), tuple(turn.effects), turn.locale)
+        raise ConflictError(event.key, self.max_attempts)
+
+    def _turn(self, event: Event, state: ConversationState) -> Turn:
+        if state.locale is None:
+            state.locale = negotiate(event.language_code)
+        flow = self.flows.get(state.flow)
+        return Turn(event.key, state, flow, self.services, self.services.clock())
+
+    async def _dispatch(self, turn: Turn, event: Event) -> None:
+        if event.kind is EventKind.COMMAND:
+            await COMMANDS.get(event.command or "", unknown)(self.nav, turn, event)
+            return
+        if event.kind is EventKind.BUTTON and await self._global_button(turn, event):
+            return
+        if turn.state.status is not Status.ACTIVE:
+            self._idle(turn)
+            return
+        if turn.flow is None or turn.state.step not in turn.flow.steps:
+            turn.say(Text(FLOW_CHANGED))
+            await self.nav.start_default(turn)
+            return
+        await self._step(turn, event)
+
+    def _idle(self, turn: Turn) -> None:
+        if turn.state.status is Status.DONE and turn.flow and turn.state.step in turn.flow.steps:
+            turn.flow.steps[turn.state.step].prompt(turn)
+        else:
+            turn.say(Text(IDLE))
+
+    async def _global_button(self, turn: Turn, event: Event) -> bool:
+        prefix, _, value = event.text.partition(":")
+        if prefix == "lang":
+            set_language(self.nav, turn, value)
+        elif prefix == "flow" and (flow := self.flows.get(value)) is not None:
+            await self.nav.start(turn, flow)
+        elif prefix == "s":
+            return False
+        else:
+            turn.say(Text(STALE_BUTTON))
+            self.nav.reprompt(turn)
+        return True
+
+    async def _step(self, turn: Turn, event: Event) -> None:
+        flow, step_id = turn.flow, turn.state.step
+        if flow is None or step_id is None:
+            return
+        if event.kind is EventKind.BUTTON:
+            owner, _, value = event.text[2:].partition(":")
+            if owner != step_id:
+                turn.say(Text(STALE_BUTTON))
+                self.nav.reprompt(turn)
+                return
+            event = dataclasses.replace(event, text=value)
+        target = await flow.steps[step_id].handle(turn, event)
+        if target is None:
+            self._count_attempt(turn, step_id)
+        elif target == "@human":
+            await human(self.nav, turn, event)
+        elif target == "@cancel":
+            await COMMANDS["cancel"](self.nav, turn, event)
+        elif target == "@restart":
+            await self.nav.start(turn, flow)
+        else:
+            await self.nav.goto(turn, target)
+
+    def _count_attempt(self, turn: Turn, step_id: str) -> None:
+        count = turn.state.attempts.get(step_id, 0) + 1
+        turn.state.attempts[step_id] = count
+        if count == HELP_HINT_AFTER:
+            turn.say(Text(NEED_HELP))

@@ -1,0 +1,85 @@
+"""Moving through a flow: starting, going to a step, re-asking, going back."""
+
+from __future__ import annotations
+
+from dialogs.errors import FlowError
+from dialogs.flow import Flow, FlowRegistry
+from dialogs.i18n import N_
+from dialogs.replies import Button, ButtonKind, Text, say
+from dialogs.state import Status
+from dialogs.turn import Turn
+
+MAX_HOPS = 50
+HISTORY_LIMIT = 30
+
+CHOOSE_FLOW = N_("Welcome! What would you like to do?")
+PREVIOUS_ANSWER = N_("Your previous answer was: {answer}. Send a new one, or the same again.")
+NOTHING_BEFORE = N_("There is no earlier question to go back to.")
+
+
+class Navigator:
+    def __init__(self, flows: FlowRegistry, default_flow: str | None) -> None:
+        self.flows = flows
+        self.default_flow = default_flow
+
+    def offer_flows(self, turn: Turn) -> None:
+        buttons = tuple(
+            Button(Text(flow.title), ButtonKind.CALLBACK, f"flow:{flow.id}") for flow in self.flows
+        )
+        turn.say(Text(CHOOSE_FLOW), buttons)
+
+    async def start_default(self, turn: Turn) -> None:
+        flow = self.flows.get(self.default_flow)
+        if flow is None and len(self.flows) == 1:
+            flow = next(iter(self.flows))
+        if flow is None:
+            self.offer_flows(turn)
+        else:
+            await self.start(turn, flow)
+
+    async def start(self, turn: Turn, flow: Flow) -> None:
+        turn.state.reset_flow()
+        turn.state.flow, turn.state.status = flow.id, Status.ACTIVE
+        turn.flow = flow
+        await self.goto(turn, flow.start)
+
+    async def goto(self, turn: Turn, target: str) -> None:
+        """Enter ``target`` and keep going through steps that do not wait for input."""
+        flow = turn.flow
+        if flow is None:
+            raise FlowError("goto without a running flow")
+        for _ in range(MAX_HOPS):
+            step = flow.steps[target]
+            turn.state.step = target
+            turn.state.attempts.pop(target, None)
+            if step.waits and turn.state.history[-1:] != [target]:
+                turn.state.history = [*turn.state.history, target][-HISTORY_LIMIT:]
+            following = await step.enter(turn)
+            if following is None:
+                return
+            target = following
+        raise FlowError(f"{flow.source}: more than {MAX_HOPS} steps without a question")
+
+    def reprompt(self, turn: Turn) -> None:
+        if turn.flow is None or turn.state.step is None:
+            return
+        turn.flow.steps[turn.state.step].prompt(turn)
+
+    def back(self, turn: Turn) -> None:
+        history = turn.state.history
+        if turn.flow is None or len(history) < 2 or turn.state.status is not Status.ACTIVE:
+            turn.say(Text(NOTHING_BEFORE))
+            self.reprompt(turn)
+            return
+        history.pop()
+        previous = history[-1]
+        turn.state.step = previous
+        answer = turn.state.answers.get(_answer_key(turn.flow, previous))
+        if answer:
+            turn.say(say(PREVIOUS_ANSWER, answer=answer))
+        self.reprompt(turn)
+
+
+def _answer_key(flow: Flow, step_id: str) -> str:
+    save_as = getattr(flow.steps[step_id].options, "save_as", None)
+    return save_as if isinstance(save_as, str) else step_id

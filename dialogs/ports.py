@@ -1,0 +1,120 @@
+"""The interfaces the engine needs from the outside world (implemented in ``storage/`` and
+``bot/``). Small on purpose: two calls per update for state, read-only look-ups for records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dialogs.events import ConversationKey
+
+Clock = Callable[[], float]
+"""Seconds since the epoch. Injected everywhere time matters, so tests can move it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A conversation as read by :meth:`StateStore.begin`.
+
+    ``data`` is None for a conversation never seen (``version`` is then 0).
+    ``duplicate`` is True when the update was already applied: do nothing.
+    """
+
+    data: bytes | None
+    version: int
+    duplicate: bool = False
+
+
+DUPLICATE = Snapshot(None, 0, duplicate=True)
+
+
+class StateStore(Protocol):
+    """Conversation state with optimistic concurrency and update de-duplication.
+
+    ``begin`` and ``commit`` are each one round trip to the backend.
+    """
+
+    async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
+        """Return DUPLICATE if ``update_id`` was already committed, else the state."""
+        ...
+
+    async def commit(
+        self, key: ConversationKey, expected_version: int, data: bytes, update_id: int | None
+    ) -> bool:
+        """Write ``data`` as version ``expected_version + 1`` if the stored version is still
+        ``expected_version``; remember ``update_id``; refresh the TTL. False on conflict."""
+        ...
+
+    async def delete(self, key: ConversationKey) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """The part of a CRM record a flow may see after a successful match."""
+
+    customer_id: int
+    name: str
+    flags: Mapping[str, bool] = field(default_factory=dict)
+
+
+class RecordLookup(Protocol):
+    """Read-only look-ups against the CRM records."""
+
+    async def match_customer(
+        self, *, tax_scheme: str, tax_id: str, email: str | None = None, phone: str | None = None
+    ) -> CustomerMatch | None:
+        """The customer with this tax id whose e-mail (and/or phone) is on record, or None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HumanRequest:
+    key: ConversationKey
+    flow: str | None
+    step: str | None
+    locale: str
+    reason: str
+    created_at: float
+
+
+class RequestRecorder(Protocol):
+    async def record_human_request(self, request: HumanRequest) -> int:
+        """Store the request; return its id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A mail or SMS to send once the conversation state is committed."""
+
+    channel: str  # "email" or "sms"
+    to: str
+    locale: str
+    subject: str
+    body: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+
+class Delivery(Protocol):
+    async def send(self, message: Outgoing) -> None:
+        """Deliver or raise DeliveryError."""
+        ...
+
+
+class TokenStore(Protocol):
+    """One-time hand-off tokens (stored hashed)."""
+
+    async def store_token(
+        self,
+        *,
+        token_hash: str,
+        purpose: str,
+        key: ConversationKey,
+        customer_id: int | None,
+        locale: str,
+        expires_at: float,
+    ) -> None: ...

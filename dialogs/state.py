@@ -1,0 +1,59 @@
+"""The conversation record: everything the engine remembers between two updates.
+
+Serialised as compact JSON (defaults left out) so a finished conversation stays well under 1 KB.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(enum.StrEnum):
+    IDLE = "idle"  # no flow running
+    ACTIVE = "active"  # waiting for an answer to ``step``
+    DONE = "done"  # the flow reached an end step
+
+
+class PendingCode(BaseModel):
+    """A one-time code that was sent: only its keyed hash is kept."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    digest: str
+    issued_at: float
+    failures: int = 0
+    sends: list[float] = Field(default_factory=list)
+
+
+class ConversationState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    flow: str | None = None
+    step: str | None = None
+    status: Status = Status.IDLE
+    locale: str | None = None
+    answers: dict[str, str] = Field(default_factory=dict)
+    attempts: dict[str, int] = Field(default_factory=dict)
+    history: list[str] = Field(default_factory=list)
+    codes: dict[str, PendingCode] = Field(default_factory=dict)
+    customer_id: int | None = None
+    updated_at: float = 0.0
+
+    def encode(self) -> bytes:
+        return self.model_dump_json(exclude_defaults=True).encode()
+
+    @classmethod
+    def decode(cls, data: bytes | None) -> ConversationState:
+        return cls() if data is None else cls.model_validate_json(data)
+
+    def reset_flow(self) -> None:
+        """Forget the running flow but keep the customer's language."""
+        self.flow = self.step = None
+        self.status = Status.IDLE
+        self.answers.clear()
+        self.attempts.clear()
+        self.history.clear()
+        self.codes.clear()
+        self.customer_id = None

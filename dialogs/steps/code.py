@@ -1,0 +1,162 @@
+"""One-time code entry: the code is sent after the turn commits; only its keyed hash is kept.
+
+Rules (NIST SP 800-63B style): random from ``secrets``; valid ``ttl`` seconds; single use;
+after ``max_failures`` wrong tries a new code is needed; a new code no sooner than
+``resend_after`` seconds after the last; at most ``max_sends`` sends per ``send_window``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Literal
+
+from dialogs.effects import SendOutgoing
+from dialogs.events import Event, EventKind
+from dialogs.i18n import N_, NN_
+from dialogs.ports import Outgoing
+from dialogs.replies import Text, say, say_n
+from dialogs.state import PendingCode
+from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.basic import step_button
+from dialogs.turn import Turn
+
+PROMPT = N_(
+    "We have sent a {length}-digit code to {address}. Please enter it here. "
+    "If it has not arrived within a few minutes, check your spam folder."
+)
+WRONG_FORM = N_("The code has {length} digits. Please send just the digits.")
+WRONG = NN_(
+    "That code is not right. You have {count} more try.",
+    "That code is not right. You have {count} more tries.",
+)
+LOCKED = N_("Too many wrong codes. Please ask for a new code with the button below.")
+EXPIRED = N_("This code has expired. Please ask for a new code with the button below.")
+WAIT = NN_(
+    "You can ask for a new code in {count} second.",
+    "You can ask for a new code in {count} seconds.",
+)
+TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} minutes or ask /human.")
+RESENT = N_("A new code is on its way.")
+RESEND = N_("Send a new code")
+CHANGE_EMAIL = N_("Change the e-mail address")
+CHANGE_PHONE = N_("Change the phone number")
+MAIL_SUBJECT = N_("Your confirmation code")
+MAIL_BODY = N_(
+    "Your confirmation code is {code}. It is valid for {minutes} minutes.\n\n"
+    "Enter it in the chat. Do not reply to this message; we will never ask you for this code "
+    "by phone or e-mail."
+)
+
+
+def code_digest(secret: bytes, scope: str, code: str) -> str:
+    return hmac.new(secret, f"{scope}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@register
+class Code(Step):
+    kind = "code"
+
+    class Options(StepOptions):
+        channel: Literal["email", "sms"] = "email"
+        to: str  # the answer that holds the address or number
+        length: int = 6
+        ttl: int = 600
+        max_failures: int = 5
+        resend_after: int = 60
+        max_sends: int = 5
+        send_window: int = 600
+        text: Message = PROMPT
+        change: Target | None = None
+        next: Target
+
+    options: Options
+
+    def _scope(self, turn: Turn) -> str:
+        flow = turn.flow.id if turn.flow else ""
+        return f"{turn.key}|{flow}|{self.id}"
+
+    async def enter(self, turn: Turn) -> str | None:
+        pending = turn.state.codes.get(self.id)
+        fresh = pending is None or turn.now - pending.issued_at >= self.options.ttl
+        if fresh:
+            self._send(turn, failures=0)
+        self.prompt(turn)
+        return None
+
+    def prompt(self, turn: Turn) -> None:
+        o = self.options
+        buttons = [step_button(self.id, "resend", Text(RESEND))]
+        if o.change:
+            label = CHANGE_EMAIL if o.channel == "email" else CHANGE_PHONE
+            buttons.append(step_button(self.id, "change", Text(label)))
+        address = turn.state.answers.get(o.to, "")
+        turn.say(turn.text(o.text, length=o.length, address=address), tuple(buttons))
+
+    async def handle(self, turn: Turn, event: Event) -> str | None:
+        if event.kind is EventKind.BUTTON and event.text == "change" and self.options.change:
+            turn.state.codes.pop(self.id, None)
+            return self.options.change
+        if event.kind is EventKind.BUTTON and event.text == "resend":
+            self._resend(turn)
+            return None
+        return self._check(turn, "".join(event.text.split()))
+
+    def _check(self, turn: Turn, entered: str) -> str | None:
+        o = self.options
+        pending = turn.state.codes.get(self.id)
+        if len(entered) != o.length or not entered.isdigit():
+            turn.say(say(WRONG_FORM, length=o.length))
+            return None
+        if pending is None or pending.failures >= o.max_failures:
+            turn.say(say(LOCKED))
+            return None
+        if turn.now - pending.issued_at >= o.ttl:
+            turn.say(say(EXPIRED))
+            return None
+        expected = code_digest(turn.services.secret, self._scope(turn), entered)
+        if not hmac.compare_digest(expected, pending.digest):
+            pending.failures += 1
+            left = o.max_failures - pending.failures
+            turn.say(say_n(WRONG, left) if left else say(LOCKED))
+            return None
+        del turn.state.codes[self.id]
+        return o.next
+
+    def _resend(self, turn: Turn) -> None:
+        o = self.options
+        pending = turn.state.codes.get(self.id)
+        sends = [t for t in (pending.sends if pending else []) if turn.now - t < o.send_window]
+        if sends and turn.now - sends[-1] < o.resend_after:
+            wait = int(o.resend_after - (turn.now - sends[-1]) + 0.999)
+            turn.say(say_n(WAIT, wait))
+            return
+        if len(sends) >= o.max_sends:
+            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes))
+            return
+        locked = pending is not None and pending.failures >= o.max_failures
+        self._send(turn, failures=0 if locked or pending is None else pending.failures)
+        turn.say(say(RESENT))
+
+    def _send(self, turn: Turn, failures: int) -> None:
+        o = self.options
+        code = f"{secrets.randbelow(10**o.length):0{o.length}d}"
+        previous = turn.state.codes.get(self.id)
+        sends = [t for t in (previous.sends if previous else []) if turn.now - t < o.send_window]
+        turn.state.codes[self.id] = PendingCode(
+            digest=code_digest(turn.services.secret, self._scope(turn), code),
+            issued_at=turn.now,
+            failures=failures,
+            sends=[*sends, turn.now],
+        )
+        message = Outgoing(
+            channel=o.channel,
+            to=turn.state.answers[o.to],
+            locale=turn.locale,
+            subject=MAIL_SUBJECT,
+            body=MAIL_BODY,
+            params={"code": code, "minutes": o.ttl // 60},
+        )
+        turn.effects.append(SendOutgoing(message))

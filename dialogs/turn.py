@@ -1,0 +1,59 @@
+"""What a step sees while it handles one update: the state, the services, and the output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dialogs.effects import Effect
+from dialogs.events import ConversationKey
+from dialogs.i18n import Catalogs
+from dialogs.ports import Clock, RecordLookup
+from dialogs.replies import Button, Reply, Text
+from dialogs.state import ConversationState
+
+if TYPE_CHECKING:
+    from dialogs.flow import Flow
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Read-only collaborators of the engine, wired by the composition root."""
+
+    records: RecordLookup
+    catalogs: Catalogs
+    clock: Clock
+    secret: bytes  # keys the hashes of one-time codes
+    public_url: str = "http://127.0.0.1:8080"  # where the web pages (hand-off links) live
+
+
+@dataclass(slots=True)
+class Turn:
+    key: ConversationKey
+    state: ConversationState
+    flow: Flow | None
+    services: Services
+    now: float
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return self.state.locale or "en"
+
+    def say(
+        self,
+        text: Text,
+        buttons: tuple[Button, ...] = (),
+        *,
+        remove_keyboard: bool = False,
+    ) -> None:
+        self.replies.append(Reply(text, buttons, remove_keyboard))
+
+    def params(self, **extra: str | int) -> Mapping[str, str | int]:
+        """Collected answers plus ``extra``, for ``{placeholders}`` in flow texts."""
+        return {**self.state.answers, **extra}
+
+    def text(self, msgid: str, **extra: str | int) -> Text:
+        return Text(msgid, self.params(**extra))

@@ -1,0 +1,1 @@
+"""Conversation-state stores (Redis, embedded SQL) and the record stores (SQL)."""
