@@ -6,7 +6,19 @@ CRM records and what the bot itself writes.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, Integer, LargeBinary, String
+import time
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -32,3 +44,87 @@ class SeenUpdateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     seen_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+# -- CRM records (loaded by ``onboard crm load``) ----------------------------------------
+
+
+class CustomerRow(Base):
+    """One customer, identified by a tax number in one scheme (``bg_eik``, ``pl_nip``, ...)."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("tax_scheme", "tax_id", name="uq_customers_tax"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tax_scheme: Mapped[str] = mapped_column(String(16), nullable=False)
+    tax_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    flags: Mapped[dict[str, bool]] = mapped_column(JSON, nullable=False, default=dict)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False, default=time.time)
+
+
+class CustomerEmailRow(Base):
+    """A contact e-mail on record, stored normalised and lower-case."""
+
+    __tablename__ = "customer_emails"
+    __table_args__ = (UniqueConstraint("customer_id", "email", name="uq_customer_emails"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False
+    )
+    email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+
+
+class CustomerPhoneRow(Base):
+    """A contact phone number on record, in E.164."""
+
+    __tablename__ = "customer_phones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    phone: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+
+
+# -- written by the bot ------------------------------------------------------------------
+
+
+class HumanRequestRow(Base):
+    """A customer asked for a person (``@human``)."""
+
+    __tablename__ = "human_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    flow: Mapped[str | None] = mapped_column(String(100))
+    step: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class HandoffTokenRow(Base):
+    """A one-time web hand-off token; only its SHA-256 (hex) is stored."""
+
+    __tablename__ = "handoff_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), nullable=False)
+    conversation_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    locale: Mapped[str] = mapped_column(String(16), nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    used_at: Mapped[float | None] = mapped_column(Float)
+
+
+class AppSecretRow(Base):
+    """Server secrets generated on first start when none is configured."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -1,0 +1,106 @@
+"""Engines, migrations and generated secrets for the SQL database (SQLite or PostgreSQL).
+
+``migrate`` runs Alembic ``upgrade head`` from code against the migrations shipped inside the
+package, so an installed wheel needs no ``alembic.ini`` in the working directory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.models import AppSecretRow
+
+_HERE = Path(__file__).resolve().parent
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+# Any 64-bit number, the same in every process: serialises concurrent migrations on PostgreSQL.
+_MIGRATION_LOCK = 0x6F6E626F617264
+
+
+def async_url(url: str) -> str:
+    """``url`` with the async driver: ``sqlite://`` -> aiosqlite, ``postgresql://`` -> asyncpg."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgres":  # the Heroku-style alias
+        backend = "postgresql"
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine for ``url`` (plain ``sqlite:///x.db`` / ``postgresql://`` accepted)."""
+    engine = create_async_engine(async_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    try:
+        from storage.sql_state import configure_sqlite  # noqa: PLC0415 - optional module
+    except ImportError:
+        return
+    configure_sqlite(engine)
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration of the packaged migrations (no file in the CWD needed)."""
+    config = Config(str(_HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(_HERE / "migrations"))
+    return config
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def _lock_migrations(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+
+
+async def migrate(engine_or_url: AsyncEngine | str) -> None:
+    """Bring the schema to the newest revision; a no-op when it already is there."""
+    if isinstance(engine_or_url, str):
+        engine = create_engine(engine_or_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+        return
+    async with engine_or_url.begin() as connection:
+        await _lock_migrations(connection)
+        await connection.run_sync(_upgrade, alembic_config())
+
+
+def dialect_insert(
+    connection: AsyncConnection | Connection, table: Any
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with ``on_conflict_*`` for the connection's dialect (SQLite or PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def get_or_create_secret(engine: AsyncEngine, name: str) -> str:
+    """The secret called ``name``; created at random on first use. Safe when several processes
+    start at once: the first insert wins and everybody reads the winner."""
+    async with engine.begin() as connection:
+        insert = dialect_insert(connection, AppSecretRow).values(
+            name=name, value=secrets.token_urlsafe(32)
+        )
+        await connection.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
+        value = await connection.scalar(select(AppSecretRow.value).where(AppSecretRow.name == name))
+    if value is None:  # pragma: no cover - the row was inserted or already there
+        raise RuntimeError(f"secret {name!r} could not be stored")
+    return value

@@ -1,0 +1,200 @@
+"""The SQL record store: CRM look-ups, requests for a person, one-time hand-off tokens.
+
+Implements :class:`dialogs.ports.RecordLookup`, :class:`dialogs.ports.RequestRecorder` and
+:class:`dialogs.ports.TokenStore` over one AsyncEngine (SQLite or PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import ColumnElement, exists, select, true, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from dialogs.events import ConversationKey
+from dialogs.ports import CustomerMatch, HumanRequest
+from storage.models import (
+    CustomerEmailRow,
+    CustomerPhoneRow,
+    CustomerRow,
+    HandoffTokenRow,
+    HumanRequestRow,
+)
+from storage.taxids import normalise_tax_id
+
+
+def normalise_email(value: str) -> str:
+    """The form e-mails are stored and compared in: validated, normalised, lower-case."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return value.strip().lower()
+
+
+def normalise_phone(value: str) -> str:
+    """E.164 when ``value`` parses as an international number, else ``value`` unchanged."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value.strip()
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def parse_key(text: str) -> ConversationKey:
+    """The inverse of ``str(ConversationKey)`` (``bot:chat:user``)."""
+    bot_id, chat_id, user_id = (int(part) for part in text.split(":"))
+    return ConversationKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A stored hand-off token, as the web page needs it."""
+
+    token_hash: str
+    purpose: str
+    key: ConversationKey
+    customer_id: int | None
+    locale: str
+    expires_at: float
+    used_at: float | None
+
+    def usable(self, now: float) -> bool:
+        """Not used yet and not expired at ``now``."""
+        return self.used_at is None and self.expires_at > now
+
+
+_TOKEN_COLUMNS = (
+    HandoffTokenRow.token_hash,
+    HandoffTokenRow.purpose,
+    HandoffTokenRow.conversation_key,
+    HandoffTokenRow.customer_id,
+    HandoffTokenRow.locale,
+    HandoffTokenRow.expires_at,
+    HandoffTokenRow.used_at,
+)
+
+
+def _token_info(row: Sequence[Any]) -> TokenInfo:
+    token_hash, purpose, key, customer_id, locale, expires_at, used_at = row
+    return TokenInfo(token_hash, purpose, parse_key(key), customer_id, locale, expires_at, used_at)
+
+
+def _has_email(email: str | None) -> ColumnElement[bool]:
+    if email is None:
+        return true()
+    return exists().where(
+        CustomerEmailRow.customer_id == CustomerRow.id,
+        CustomerEmailRow.email == normalise_email(email),
+    )
+
+
+def _has_phone(phone: str | None) -> ColumnElement[bool]:
+    if phone is None:
+        return true()
+    return exists().where(
+        CustomerPhoneRow.customer_id == CustomerRow.id,
+        CustomerPhoneRow.phone == normalise_phone(phone),
+    )
+
+
+class SqlRecords:
+    """CRM records, requests for a person and hand-off tokens in SQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+
+    async def match_customer(
+        self, *, tax_scheme: str, tax_id: str, email: str | None = None, phone: str | None = None
+    ) -> CustomerMatch | None:
+        """The customer with this tax id and this e-mail / phone on record, else None.
+
+        One query; every kind of mismatch (unknown tax id, wrong contact, malformed input,
+        no contact given at all) is the same None, so an answer reveals nothing more.
+        """
+        if email is None and phone is None:
+            return None
+        try:
+            tax_id = normalise_tax_id(tax_scheme, tax_id)
+        except ValueError:
+            return None
+        query = select(CustomerRow.id, CustomerRow.name, CustomerRow.flags).where(
+            CustomerRow.tax_scheme == tax_scheme,
+            CustomerRow.tax_id == tax_id,
+            _has_email(email),
+            _has_phone(phone),
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            return None
+        flags = {str(name): bool(value) for name, value in (row.flags or {}).items()}
+        return CustomerMatch(customer_id=row.id, name=row.name, flags=flags)
+
+    async def record_human_request(self, request: HumanRequest) -> int:
+        row = HumanRequestRow(
+            conversation_key=str(request.key),
+            flow=request.flow,
+            step=request.step,
+            locale=request.locale,
+            reason=request.reason,
+            created_at=request.created_at,
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def store_token(
+        self,
+        *,
+        token_hash: str,
+        purpose: str,
+        key: ConversationKey,
+        customer_id: int | None,
+        locale: str,
+        expires_at: float,
+    ) -> None:
+        row = HandoffTokenRow(
+            token_hash=token_hash,
+            purpose=purpose,
+            conversation_key=str(key),
+            customer_id=customer_id,
+            locale=locale,
+            expires_at=expires_at,
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+
+    async def get_token(self, token_hash: str) -> TokenInfo | None:
+        """The token whatever its state (check :meth:`TokenInfo.usable`), or None."""
+        query = select(*_TOKEN_COLUMNS).where(HandoffTokenRow.token_hash == token_hash)
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else _token_info(row)
+
+    async def consume_token(self, token_hash: str, purpose: str, now: float) -> TokenInfo | None:
+        """Mark the token used and return it, if it is unused, unexpired and for ``purpose``.
+
+        One atomic UPDATE: of two concurrent calls exactly one gets the token.
+        """
+        statement = (
+            update(HandoffTokenRow)
+            .where(
+                HandoffTokenRow.token_hash == token_hash,
+                HandoffTokenRow.purpose == purpose,
+                HandoffTokenRow.used_at.is_(None),
+                HandoffTokenRow.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(*_TOKEN_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            row = (await session.execute(statement)).first()
+        return None if row is None else _token_info(row)
