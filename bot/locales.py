@@ -45,8 +45,9 @@ def build_template(root: Path = ROOT) -> Catalog:
             for lineno, message, comments, context in extract(
                 method, handle, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True
             ):
-                catalog.add(message, None, [(relative, lineno)], auto_comments=comments,
-                            context=context)
+                catalog.add(
+                    message, None, [(relative, lineno)], auto_comments=comments, context=context
+                )
     return catalog
 
 
@@ -83,16 +84,11 @@ def update_catalogs(root: Path = ROOT) -> list[Path]:
             catalog = Catalog(locale=locale, project="onboard", fuzzy=False)
             catalog.update(template)
         if locale in PLURAL_FORMS:
-            catalog._num_plurals, catalog._plural_expr = _parse_plural(PLURAL_FORMS[locale])
+            catalog.mime_headers = [("Plural-Forms", PLURAL_FORMS[locale])]
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, sort_by_file=True, ignore_obsolete=False)
         written.append(path)
     return written
-
-
-def _parse_plural(header: str) -> tuple[int, str]:
-    parts = dict(part.strip().split("=", 1) for part in header.split(";") if part.strip())
-    return int(parts["nplurals"]), parts["plural"]
 
 
 def compile_catalogs(root: Path = ROOT) -> list[Path]:

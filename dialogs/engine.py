@@ -12,13 +12,17 @@ each update is applied exactly once. Effects are handed back, to run only after 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from dialogs.commands import COMMANDS, human, set_language, unknown
 from dialogs.effects import Effect
 from dialogs.errors import ConflictError
-from dialogs.events import Event, EventKind
+from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
@@ -32,6 +36,7 @@ STALE_BUTTON = N_("That button belongs to an earlier question. Here is the curre
 NEED_HELP = N_("Having trouble? Send /human and a person from our team will help you.")
 FLOW_CHANGED = N_("Our registration steps have changed since your last visit. Let us start again.")
 HELP_HINT_AFTER = 3
+BACKOFF_SECONDS = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +58,39 @@ class Engine:
         services: Services,
         *,
         default_flow: str | None = None,
-        max_attempts: int = 8,
+        max_attempts: int = 16,
     ) -> None:
         self.flows = flows
         self.store = store
         self.services = services
         self.nav = Navigator(flows, default_flow)
         self.max_attempts = max_attempts
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, event: Event) -> Outcome:
-        for _ in range(self.max_attempts):
+        async with self._local_turn(event.key):
+            return await self._handle(event)
+
+    @asynccontextmanager
+    async def _local_turn(self, key: ConversationKey) -> AsyncIterator[None]:
+        """Serialise one chat's updates inside this process: fewer compare-and-set conflicts.
+        Correctness across processes does not depend on it (the store's CAS does that)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _handle(self, event: Event) -> Outcome:
+        for attempt in range(self.max_attempts):
+            if attempt:
+                await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 6)))  # noqa: S311
             snapshot = await self.store.begin(event.key, event.update_id)
             if snapshot.duplicate:
                 return DUPLICATE_OUTCOME
@@ -127,7 +155,8 @@ class Engine:
             event = dataclasses.replace(event, text=value)
         target = await flow.steps[step_id].handle(turn, event)
         if target is None:
-            self._count_attempt(turn, step_id)
+            if event.kind is not EventKind.BUTTON:  # a press of "send again" is no mistake
+                self._count_attempt(turn, step_id)
         elif target == "@human":
             await human(self.nav, turn, event)
         elif target == "@cancel":

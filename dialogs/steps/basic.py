@@ -132,14 +132,17 @@ NO = N_("No")
 
 @register
 class Consent(Choose):
-    """A yes/no question (declarations, opt-ins); saves ``yes`` or ``no``."""
+    """A yes/no question (declarations, opt-ins); saves ``yes`` or ``no``.
+
+    The targets are ``accept`` and ``decline``: YAML 1.1 would read ``yes:``/``no:`` keys as
+    booleans."""
 
     kind = "consent"
 
     class Options(StepOptions):
         text: Message
-        yes: Target
-        no: Target
+        accept: Target
+        decline: Target
         yes_label: Message = YES
         no_label: Message = NO
         save_as: str | None = None
@@ -149,8 +152,8 @@ class Consent(Choose):
     def choices(self) -> list[Choice]:
         o = self.options
         return [
-            Choice(label=o.yes_label, value="yes", next=o.yes),
-            Choice(label=o.no_label, value="no", next=o.no),
+            Choice(label=o.yes_label, value="yes", next=o.accept),
+            Choice(label=o.no_label, value="no", next=o.decline),
         ]
 
 

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    DATABASE_URL=sqlite+aiosqlite:////data/onboard.db
+
+WORKDIR /app
+RUN groupadd --system --gid 10001 onboard \
+    && useradd --system --uid 10001 --gid onboard --home-dir /app --shell /usr/sbin/nologin onboard \
+    && mkdir /data \
+    && chown 10001:10001 /data
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY dialogs ./dialogs
+COPY storage ./storage
+COPY locales ./locales
+COPY demo ./demo
+
+# Editable install keeps locales/ and demo/ next to the code; catalogs are compiled here,
+# at build time, so the running container never writes into /app.
+RUN pip install --no-cache-dir -e . \
+    && onboard locales compile
+
+USER 10001:10001
+VOLUME ["/data"]
+EXPOSE 8080
+ENTRYPOINT ["onboard"]
+CMD ["run"]

@@ -1,0 +1,77 @@
+"""The composition root: the one place that builds and wires every part."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.delivery import DevelopmentDelivery
+from bot.effects import EffectRunner
+from dialogs.engine import Engine
+from dialogs.flow import FLOWS_DIR, FlowRegistry
+from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
+from dialogs.ports import Clock, Delivery, StateStore
+from dialogs.turn import Services
+from storage.db import create_engine, get_or_create_secret, migrate
+from storage.records import SqlRecords
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: AsyncEngine
+    store: StateStore
+    records: SqlRecords
+    catalogs: Catalogs
+    flows: FlowRegistry
+    engine: Engine
+    effects: EffectRunner
+    delivery: Delivery
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.store.close()
+        await self.db.dispose()
+
+
+def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> StateStore:
+    if settings.redis_url:
+        from storage.redis_state import RedisStateStore  # noqa: PLC0415 - only when configured
+
+        return RedisStateStore.from_url(settings.redis_url, ttl_seconds=settings.state_ttl_seconds)
+    from storage.sql_state import SqlStateStore  # noqa: PLC0415
+
+    return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock)
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    delivery: Delivery | None = None,
+    clock: Clock = time.time,
+    locales_dir: Path = DEFAULT_LOCALES_DIR,
+    flows_dir: Path = FLOWS_DIR,
+) -> App:
+    catalogs = Catalogs(locales_dir)
+    flows = FlowRegistry.from_directory(flows_dir, known_messages=catalogs.template_ids)
+    db = create_engine(settings.database_url)
+    await migrate(db)
+    records = SqlRecords(db)
+    secret = (
+        settings.secret_key.get_secret_value()
+        if settings.secret_key
+        else await get_or_create_secret(db, "code-hmac")
+    )
+    store = build_state_store(settings, db, clock)
+    services = Services(records, catalogs, clock, secret.encode(), settings.public_url)
+    engine = Engine(flows, store, services, default_flow=settings.default_flow)
+    delivery = delivery or DevelopmentDelivery(catalogs)
+    effects = EffectRunner(delivery, records, records)
+    return App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)

@@ -1,0 +1,146 @@
+"""Updates in, Bot API calls out. Routing, state and words belong to the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from telegram import Bot, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.effects import EffectRunner
+from bot.telegram.parse import event_from_update
+from bot.telegram.render import Outgoing, TelegramRenderer
+from dialogs.engine import Engine
+from dialogs.i18n import N_, negotiate
+from dialogs.replies import Reply, Text
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+GENERIC_ERROR = N_(
+    "Sorry, something went wrong on our side. Please try again in a minute; "
+    "your earlier answers are kept."
+)
+SEND_ATTEMPTS = 3
+
+
+class TelegramTransport:
+    def __init__(
+        self, bot: Bot, engine: Engine, renderer: TelegramRenderer, effects: EffectRunner
+    ) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.renderer = renderer
+        self.effects = effects
+        self.bot_id = int(bot.token.split(":", 1)[0])
+
+    async def process_json(self, data: dict[str, Any]) -> None:
+        update = Update.de_json(data, self.bot)
+        await self.process(update)
+
+    async def process(self, update: Update) -> None:
+        event = event_from_update(update, self.bot_id)
+        if event is None:
+            return
+        if update.callback_query is not None:
+            await self._quietly(self.bot.answer_callback_query(update.callback_query.id))
+        try:
+            outcome = await self.engine.handle(event)
+        except Exception:
+            log.exception("update %s of %s failed", event.update_id, event.key)
+            await self.send(
+                event.key.chat_id, [Reply(Text(GENERIC_ERROR))], negotiate(event.language_code)
+            )
+            return
+        if outcome.duplicate:
+            log.info("update %s of %s already applied", event.update_id, event.key)
+            return
+        notices = await self.effects.run(outcome.effects)
+        await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
+
+    async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
+        for reply in replies:
+            await self._send_one(chat_id, self.renderer.reply(reply, locale))
+
+    async def _send_one(self, chat_id: int, message: Outgoing) -> None:
+        kwargs = message.kwargs()
+        for _ in range(SEND_ATTEMPTS):
+            try:
+                await self.bot.send_message(chat_id=chat_id, **kwargs)  # type: ignore[arg-type]
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except BadRequest as exc:
+                if not message.links or "url" not in str(exc).lower():
+                    raise
+                kwargs = message.without_link_buttons()
+            except Forbidden:
+                log.info("chat %s blocked the bot; reply dropped", chat_id)
+                return
+        log.error("gave up sending to chat %s after %s attempts", chat_id, SEND_ATTEMPTS)
+
+    async def _quietly(self, call: Any) -> None:
+        try:
+            await call
+        except (BadRequest, NetworkError) as exc:
+            log.info("ignored Bot API error: %s", exc)
+
+    async def process_batch(self, updates: Iterable[Update]) -> None:
+        """Different chats in parallel, one chat's updates in order."""
+        by_chat: dict[int, list[Update]] = defaultdict(list)
+        for update in updates:
+            chat = update.effective_chat
+            by_chat[chat.id if chat else 0].append(update)
+
+        async def run(chat_updates: list[Update]) -> None:
+            for update in chat_updates:
+                await self.process(update)
+
+        await asyncio.gather(*(run(chat_updates) for chat_updates in by_chat.values()))
+
+    async def poll(self, stop: asyncio.Event, long_poll_seconds: int = 25) -> None:
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=long_poll_seconds, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except (TimedOut, NetworkError) as exc:
+                log.warning("polling: %s; retrying", exc)
+                await asyncio.sleep(1)
+                continue
+            if updates:
+                offset = updates[-1].update_id + 1
+                await self.process_batch(updates)
+
+    def webhook_handler(self, secret: str) -> Any:
+        expected = secret.encode()
+
+        async def handle(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not hmac.compare_digest(given, expected):
+                return web.Response(status=401, text="unauthorized")
+            try:
+                data = await request.json()
+            except ValueError:
+                return web.Response(status=400, text="bad json")
+            await self.process_json(data)
+            return web.Response(text="ok")
+
+        return handle
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

@@ -1,0 +1,107 @@
+"""The same engine in a terminal: replies printed with numbered buttons, lines read from stdin.
+
+Used by ``onboard chat`` and by ``onboard run`` when no bot token is configured. Works with
+piped input (one answer per line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.effects import EffectRunner
+from dialogs.engine import Engine
+from dialogs.events import ConversationKey, Event, EventKind
+from dialogs.i18n import Catalogs
+from dialogs.render import render
+from dialogs.replies import Button, ButtonKind, Reply
+
+TAG = re.compile(r"<[^>]+>")
+TERMINAL_KEY = ConversationKey(bot_id=0, chat_id=1, user_id=1)
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        engine: Engine,
+        effects: EffectRunner,
+        catalogs: Catalogs,
+        *,
+        language: str | None = None,
+        key: ConversationKey = TERMINAL_KEY,
+        out: Callable[[str], None] = print,
+    ) -> None:
+        self.engine = engine
+        self.effects = effects
+        self.catalogs = catalogs
+        self.language = language
+        self.key = key
+        self.out = out
+        self.buttons: list[Button] = []
+
+    async def run(self, stdin: TextIO = sys.stdin, flow: str | None = None) -> None:
+        if self.language:
+            await self.send(self._event(f"lang:{self.language}", EventKind.BUTTON))
+        await self.send(
+            Event(
+                self.key,
+                EventKind.COMMAND,
+                text=flow or "",
+                command="start",
+                language_code=self.language,
+                sender_id=1,
+            )
+        )
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                return
+            event = self.event_for(line.strip())
+            if event is not None:
+                await self.send(event)
+
+    def _event(self, text: str, kind: EventKind = EventKind.TEXT) -> Event:
+        return Event(self.key, kind, text=text, language_code=self.language, sender_id=1)
+
+    def event_for(self, line: str) -> Event | None:
+        if line.startswith("/"):
+            name, _, argument = line[1:].partition(" ")
+            return Event(
+                self.key,
+                EventKind.COMMAND,
+                text=argument.strip(),
+                command=name.lower(),
+                language_code=self.language,
+                sender_id=1,
+            )
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            button = self.buttons[int(line) - 1]
+            if button.kind is ButtonKind.CALLBACK:
+                return self._event(button.data, EventKind.BUTTON)
+            self.out(
+                f"  (open {button.data})"
+                if button.kind is ButtonKind.LINK
+                else "  (type your phone number)"
+            )
+            return None
+        return self._event(line)
+
+    async def send(self, event: Event) -> None:
+        outcome = await self.engine.handle(event)
+        notices = await self.effects.run(outcome.effects)
+        self.buttons = []
+        for reply in [*outcome.replies, *notices]:
+            self.show(reply, outcome.locale)
+
+    def show(self, reply: Reply, locale: str) -> None:
+        self.out(TAG.sub("", render(reply.text, self.catalogs, locale)))
+        if reply.buttons:
+            self.buttons = list(reply.buttons)
+        for number, button in enumerate(reply.buttons, start=1):
+            label = render(button.label, self.catalogs, locale)
+            suffix = f" → {button.data}" if button.kind is ButtonKind.LINK else ""
+            self.out(f"  [{number}] {label}{suffix}")

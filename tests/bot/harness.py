@@ -1,0 +1,159 @@
+"""Scenario tests that read like a chat, through the real Telegram transport.
+
+The bot runs exactly as in production (python-telegram-bot client, long polling over HTTP)
+against :class:`tests.fakebotapi.FakeBotApi` on loopback. A customer pushes updates the way
+Telegram would and reads what the bot sent back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.request import HTTPXRequest
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.delivery import DevelopmentDelivery
+from bot.telegram.render import TelegramRenderer
+from bot.telegram.transport import TelegramTransport
+from dialogs.i18n import Catalogs
+from dialogs.ports import Clock
+from storage.crm_import import load_crm
+from tests.fakebotapi import FakeBotApi
+
+DEMO_CRM = __import__("pathlib").Path(__file__).resolve().parents[2] / "demo" / "crm.yaml"
+
+
+class ObservedTransport(TelegramTransport):
+    """Signals when each update has been fully handled (replies sent)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.done: dict[int, asyncio.Event] = {}
+
+    def expect(self, update_id: int) -> asyncio.Event:
+        return self.done.setdefault(update_id, asyncio.Event())
+
+    async def process(self, update: Update) -> None:
+        try:
+            await super().process(update)
+        finally:
+            self.expect(update.update_id).set()
+
+
+@dataclass
+class RunningBot:
+    api: FakeBotApi
+    app: App
+    transport: ObservedTransport
+    delivery: DevelopmentDelivery
+    customers: list[Customer] = field(default_factory=list)
+
+    def customer(self, user_id: int = 4242, language_code: str = "en") -> Customer:
+        return Customer(self, user_id, language_code)
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, *, clock: Clock | None = None, poll: bool = True
+) -> AsyncIterator[RunningBot]:
+    async with FakeBotApi() as api:
+        delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
+        kwargs: dict[str, Any] = {"delivery": delivery}
+        if clock is not None:
+            kwargs["clock"] = clock
+        app = await build_app(settings, **kwargs)
+        await load_crm(app.db, DEMO_CRM)
+        bot = Bot(
+            api.token,
+            base_url=f"{api.base_url}/bot",
+            base_file_url=f"{api.base_url}/file/bot",
+            request=HTTPXRequest(connection_pool_size=16),
+        )
+        transport = ObservedTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+        stop = asyncio.Event()
+        async with bot:
+            poller = None
+            if poll:
+                poller = asyncio.create_task(transport.poll(stop, long_poll_seconds=1))
+            try:
+                yield RunningBot(api, app, transport, delivery)
+            finally:
+                stop.set()
+                if poller is not None:
+                    poller.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await poller
+                await app.close()
+
+
+@dataclass
+class Customer:
+    """A person in a private chat with the bot."""
+
+    bot: RunningBot
+    user_id: int
+    language_code: str
+    seen: int = 0
+    keyboard: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def api(self) -> FakeBotApi:
+        return self.bot.api
+
+    async def send(self, text: str) -> list[str]:
+        if text.startswith("/"):
+            command, _, payload = text.partition(" ")
+            update = self.api.command(
+                self.user_id, command, payload or None, language_code=self.language_code
+            )
+        else:
+            update = self.api.text(self.user_id, text, language_code=self.language_code)
+        return await self.deliver(update)
+
+    async def press(self, label: str) -> list[str]:
+        for button in self.keyboard:
+            if button.get("text") == label and "callback_data" in button:
+                update = self.api.callback(
+                    self.user_id, button["callback_data"], language_code=self.language_code
+                )
+                return await self.deliver(update)
+        labels = [b.get("text") for b in self.keyboard]
+        raise AssertionError(f"no button {label!r}; the keyboard has {labels}")
+
+    async def share_contact(self, phone: str, *, own: bool = True) -> list[str]:
+        contact_user = self.user_id if own else self.user_id + 1
+        update = self.api.contact(
+            self.user_id, phone, contact_user_id=contact_user, language_code=self.language_code
+        )
+        return await self.deliver(update)
+
+    async def deliver(self, update: dict[str, Any]) -> list[str]:
+        done = self.bot.transport.expect(update["update_id"])
+        self.api.push(update)
+        await asyncio.wait_for(done.wait(), timeout=10)
+        return self.read_new()
+
+    def read_new(self) -> list[str]:
+        messages = self.api.sent_messages(self.user_id)
+        fresh, self.seen = messages[self.seen :], len(messages)
+        for message in fresh:
+            markup = message.get("reply_markup") or {}
+            if "inline_keyboard" in markup:
+                self.keyboard = [b for row in markup["inline_keyboard"] for b in row]
+        return [m["text"] for m in fresh]
+
+    def last_markup(self) -> dict[str, Any]:
+        messages = self.api.sent_messages(self.user_id)
+        return dict(messages[-1].get("reply_markup") or {})
+
+    def link(self) -> str:
+        for button in self.keyboard:
+            if "url" in button:
+                return str(button["url"])
+        raise AssertionError(f"no link button in {self.keyboard}")
