@@ -36,6 +36,13 @@ class App:
     delivery: Delivery
     clock: Clock
 
+    async def housekeeping(self) -> None:
+        """Drop expired conversations from the embedded store (Redis expires keys itself)."""
+        purge = getattr(self.store, "purge_expired", None)
+        if purge is not None:
+            removed = await purge()
+            log.info("housekeeping: %s expired conversations removed", removed)
+
     async def close(self) -> None:
         await self.store.close()
         await self.db.dispose()
@@ -74,4 +81,6 @@ async def build_app(
     engine = Engine(flows, store, services, default_flow=settings.default_flow)
     delivery = delivery or DevelopmentDelivery(catalogs)
     effects = EffectRunner(delivery, records, records)
-    return App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
+    app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
+    await app.housekeeping()
+    return app

@@ -128,6 +128,7 @@ async def serve(app: App, transport: TelegramTransport, *, webhook: bool) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    chores = asyncio.create_task(_housekeeping(app, stop))
     try:
         if webhook:
             assert settings.webhook_url is not None  # noqa: S101 - checked above
@@ -142,7 +143,15 @@ async def serve(app: App, transport: TelegramTransport, *, webhook: bool) -> Non
             log.info("polling for updates; pages on %s:%s", settings.host, settings.port)
             await transport.poll(stop)
     finally:
+        chores.cancel()
         await runner.cleanup()
+
+
+async def _housekeeping(app: App, stop: asyncio.Event, every_seconds: float = 3600) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)
+        await app.housekeeping()
 
 
 def hook_secret(settings: Settings) -> str | None:

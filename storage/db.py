@@ -61,7 +61,7 @@ def alembic_config() -> Config:
 
 def _upgrade(connection: Connection, config: Config) -> None:
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # every branch: features may add migrations side by side
 
 
 async def _lock_migrations(connection: AsyncConnection) -> None:

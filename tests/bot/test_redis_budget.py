@@ -1,0 +1,43 @@
+"""The hot path's Redis budget, measured through the whole bot: at most 2 round trips per
+Telegram update, dedupe and atomicity included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from redis.asyncio.connection import Connection
+
+from tests.bot.harness import running_bot
+from tests.conftest import make_settings
+
+
+async def test_at_most_two_redis_round_trips_per_update(
+    tmp_path: Path, app_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = [0]
+    original = Connection.send_packed_command
+
+    async def counting(
+        self: Connection, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        sent[0] += 1
+        await original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    async with running_bot(make_settings(tmp_path, redis_url=app_redis)) as bot:
+        alice = bot.customer()
+        await alice.send("/start")  # warm-up: connection handshake, scripts loaded
+        per_update = []
+        for answer in ["12345", "175074752", "x@", "demo@example.com", "/help", "/back"]:
+            before = sent[0]
+            await alice.send(answer)
+            per_update.append(sent[0] - before)
+        duplicate = bot.api.text(alice.user_id, "again")
+        await alice.deliver(duplicate)
+        before = sent[0]
+        await bot.transport.process_json(duplicate)  # redelivered (as a webhook retry would)
+        per_update.append(sent[0] - before)
+    assert max(per_update) <= 2, per_update
+    assert per_update == [2, 2, 2, 2, 2, 2, 1]  # the duplicate costs one: it is never applied
