@@ -68,6 +68,8 @@ class Engine:
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, event: Event) -> Outcome:
+        """Apply one event to its conversation (``EventKind.SIGNAL`` events come from our own
+        side, e.g. a web page, through the same atomic path as customer input)."""
         async with self._local_turn(event.key):
             return await self._handle(event)
 
@@ -115,7 +117,8 @@ class Engine:
         if event.kind is EventKind.BUTTON and await self._global_button(turn, event):
             return
         if turn.state.status is not Status.ACTIVE:
-            self._idle(turn)
+            if event.kind is not EventKind.SIGNAL:
+                self._idle(turn)
             return
         if turn.flow is None or turn.state.step not in turn.flow.steps:
             turn.say(Text(FLOW_CHANGED))

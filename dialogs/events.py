@@ -24,6 +24,7 @@ class EventKind(enum.StrEnum):
     COMMAND = "command"
     CONTACT = "contact"
     FILE = "file"
+    SIGNAL = "signal"  # from our own side (e.g. the web page reports the password is set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,8 @@ class FileRef:
 class Event:
     """One customer input.
 
-    ``text`` holds the message text, the button's callback data, or a command's argument.
+    ``text`` holds the message text, the button's callback data, a command's argument, or a
+    signal's name (e.g. ``handoff:password``).
     """
 
     key: ConversationKey

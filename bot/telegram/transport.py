@@ -17,6 +17,7 @@ from bot.effects import EffectRunner
 from bot.telegram.parse import event_from_update
 from bot.telegram.render import Outgoing, TelegramRenderer
 from dialogs.engine import Engine
+from dialogs.events import Event
 from dialogs.i18n import N_, negotiate
 from dialogs.replies import Reply, Text
 
@@ -62,6 +63,13 @@ class TelegramTransport:
         if outcome.duplicate:
             log.info("update %s of %s already applied", event.update_id, event.key)
             return
+        notices = await self.effects.run(outcome.effects)
+        await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
+
+    async def push(self, event: Event) -> None:
+        """Apply an event that did not come from Telegram (a signal from a web page) and send
+        the replies to the customer's chat."""
+        outcome = await self.engine.handle(event)
         notices = await self.effects.run(outcome.effects)
         await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
 

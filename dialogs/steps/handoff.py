@@ -9,7 +9,7 @@ import hashlib
 import secrets
 
 from dialogs.effects import StoreToken
-from dialogs.events import Event
+from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
@@ -53,6 +53,8 @@ class Handoff(Step):
         turn.say(turn.text(self.options.text, minutes=self.options.ttl // 60), (link,))
 
     async def handle(self, turn: Turn, event: Event) -> str | None:
+        if event.kind is EventKind.SIGNAL and event.text == f"handoff:{self.options.purpose}":
+            return self.options.done
         turn.say(Text(STILL_WAITING))
         self.prompt(turn)
         return None

@@ -216,3 +216,43 @@ async def test_no_consent_ends_the_flow(chat: EngineChat) -> None:
     assert await chat.send("anything") == [
         "You have finished this conversation. Send /start to begin again or /help for help."
     ]
+
+
+HANDOFF_FLOW = """
+id: hand
+language: en
+title: "Hand"
+start: page
+steps:
+  page:
+    kind: handoff
+    text: "Open the page"
+    done: finished
+  finished:
+    kind: end
+    text: "All set"
+"""
+
+
+async def test_a_signal_from_the_page_completes_the_hand_off(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "hand.yaml").write_text(textwrap.dedent(HANDOFF_FLOW), "utf-8")
+    db = create_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    await migrate(db)
+    clock = Clock()
+    services = Services(SqlRecords(db), Catalogs(), clock, b"k" * 32)
+    store = SqlStateStore(db, ttl_seconds=3600, clock=clock)
+    chat = EngineChat(
+        Engine(FlowRegistry.from_directory(tmp_path / "flows"), store, services), Catalogs(), clock
+    )
+    try:
+        assert await chat.send("/start") == ["Open the page"]
+        assert chat.last[0].buttons[0].kind is ButtonKind.LINK
+        assert await chat.event(EventKind.SIGNAL, "handoff:other") == [
+            "Please use the button above to continue on our secure page.",
+            "Open the page",
+        ]
+        assert await chat.event(EventKind.SIGNAL, "handoff:password") == ["All set"]
+        assert await chat.event(EventKind.SIGNAL, "handoff:password") == []  # nothing twice
+    finally:
+        await db.dispose()
