@@ -32,6 +32,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dialogs.errors import ImportRowError
+from storage.crm_contracts import ConsentKind, ContractIn, replace_contracts
 from storage.db import dialect_insert
 from storage.models import CustomerEmailRow, CustomerPhoneRow, CustomerRow
 from storage.taxids import normalise_tax_id
@@ -66,6 +67,8 @@ class CrmRow(BaseModel):
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     flags: dict[str, bool] = Field(default_factory=dict)
+    contracts: tuple[ContractIn, ...] = ()
+    consents: tuple[ConsentKind, ...] = ()
 
     @field_validator("tax_id")
     @classmethod
@@ -83,6 +86,25 @@ class CrmRow(BaseModel):
     def _phones(cls, values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         region = info.data.get("region") or DEFAULT_REGION.get(info.data.get("scheme", ""))
         return _unique(_phone(value, region) for value in values)
+
+    @field_validator("contracts")
+    @classmethod
+    def _contracts(
+        cls, values: tuple[ContractIn, ...], info: ValidationInfo
+    ) -> tuple[ContractIn, ...]:
+        region = info.data.get("region") or DEFAULT_REGION.get(info.data.get("scheme", ""))
+        numbers = [contract.number for contract in values]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("a contract number appears twice")
+        return tuple(
+            c.model_copy(
+                update={
+                    "email": c.email and _email(c.email),
+                    "phone": c.phone and _phone(c.phone, region),
+                }
+            )
+            for c in values
+        )
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -232,6 +254,7 @@ async def _upsert(connection: AsyncConnection, row: CrmRow, now: float) -> None:
     if row.phones:
         phones = [{"customer_id": customer_id, "phone": phone} for phone in row.phones]
         await connection.execute(insert(CustomerPhoneRow), phones)
+    await replace_contracts(connection, customer_id, row.contracts, row.consents)
 
 
 async def store_rows(engine: AsyncEngine, rows: Sequence[CrmRow]) -> int:

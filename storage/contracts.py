@@ -1,0 +1,118 @@
+"""Read-only look-ups of contracts, devices and consents (the CRM side of the hu, kk, de and
+pl flows). Every mismatch is the same ``None``/``False``: an answer never says which part of
+what the customer typed was wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.crm_contracts import clean_code
+from storage.db import dialect_insert
+from storage.models import ConsentRow, ContractRow, CustomerRow, DeviceRow
+from storage.taxids import normalise_tax_id
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    serial: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContractInfo:
+    number: str
+    product: str
+    edition: str | None
+    active: bool
+    devices: tuple[DeviceInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractMatch:
+    customer_id: int
+    contract_number: str
+    edition: str | None
+
+
+class SqlContracts:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def find_contract(
+        self, *, tax_scheme: str, tax_id: str, number: str, serial: str
+    ) -> ContractMatch | None:
+        """The active contract of this taxpayer with this number that carries this device
+        (seed 004: all three must sit on ONE contract), else None."""
+        try:
+            tax_id = normalise_tax_id(tax_scheme, tax_id)
+        except ValueError:
+            return None
+        query = (
+            select(ContractRow.customer_id, ContractRow.number, ContractRow.edition)
+            .join(CustomerRow, CustomerRow.id == ContractRow.customer_id)
+            .join(DeviceRow, DeviceRow.contract_id == ContractRow.id)
+            .where(
+                CustomerRow.tax_scheme == tax_scheme,
+                CustomerRow.tax_id == tax_id,
+                ContractRow.number == clean_code(number),
+                ContractRow.active.is_(True),
+                DeviceRow.serial == clean_code(serial),
+            )
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else ContractMatch(row[0], row[1], row[2])
+
+    async def contracts_of(self, customer_id: int) -> list[ContractInfo]:
+        """The customer's contracts, active first, each with its device lines."""
+        c = ContractRow
+        query = (
+            select(c.id, c.number, c.product, c.edition, c.active, DeviceRow.serial, DeviceRow.name)
+            .outerjoin(DeviceRow, DeviceRow.contract_id == ContractRow.id)
+            .where(ContractRow.customer_id == customer_id)
+            .order_by(ContractRow.active.desc(), ContractRow.number, DeviceRow.id)
+        )
+        contracts: dict[int, tuple[tuple[str, str, str | None, bool], list[DeviceInfo]]] = {}
+        async with self._engine.connect() as connection:
+            for cid, number, product, edition, active, serial, name in (
+                await connection.execute(query)
+            ).all():
+                _, devices = contracts.setdefault(cid, ((number, product, edition, active), []))
+                if serial is not None:
+                    devices.append(DeviceInfo(serial, name))
+        return [ContractInfo(*head, tuple(devices)) for head, devices in contracts.values()]
+
+    async def bought_online(self, *, email: str, phone: str) -> bool:
+        """Seed 002: an active policy bought online with exactly this e-mail and phone means
+        the personal cabinet already exists."""
+        query = select(
+            exists().where(
+                and_(
+                    ContractRow.active.is_(True),
+                    ContractRow.online_bought.is_(True),
+                    ContractRow.email == email.strip().lower(),
+                    ContractRow.phone == phone,
+                )
+            )
+        )
+        async with self._engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar())
+
+    async def has_consent(self, customer_id: int, kind: str) -> bool:
+        query = select(
+            exists().where(ConsentRow.customer_id == customer_id, ConsentRow.kind == kind)
+        )
+        async with self._engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar())
+
+    async def record_consent(self, customer_id: int, kind: str, at: float) -> None:
+        """Idempotent: giving a declaration twice keeps the first time it was given."""
+        async with self._engine.begin() as connection:
+            statement = dialect_insert(connection, ConsentRow).values(
+                customer_id=customer_id, kind=kind, given_at=at
+            )
+            await connection.execute(statement.on_conflict_do_nothing())
