@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from stdnum.pl import nip as stdnum_pl_nip
 
 from dialogs.i18n import N_
 from dialogs.taxids import normalise_bg_eik
@@ -55,7 +57,61 @@ def phone(value: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-VALIDATORS: dict[str, Validator] = {"bg_eik": bg_eik, "email": email, "text": text}
+def pl_nip(value: str) -> str:
+    """Seed 004: ten digits, written without dashes; the check digit must match."""
+    digits = value.strip()
+    if not digits.isdigit() or len(digits) != 10 or not stdnum_pl_nip.is_valid(digits):
+        raise Invalid("a NIP has 10 digits, no dashes, and a valid check digit")
+    return digits
+
+
+def pl_phone(value: str) -> str:
+    """Seed 004: nine digits without +48."""
+    digits = "".join(value.split())
+    if not (digits.isdigit() and len(digits) == 9):
+        raise Invalid("nine digits without +48")
+    return phone(digits, "PL")
+
+
+def kz_mobile(value: str) -> str:
+    """Seed 002: a Kazakh mobile number (+7 7xx ...), national or international format."""
+    number = phone(value, "KZ")
+    parsed = phonenumbers.parse(number)
+    if phonenumbers.number_type(parsed) not in _MOBILE:
+        raise Invalid("not a mobile number")
+    return number
+
+
+def contract_number(value: str) -> str:
+    """Seed 004: one upper-case letter and six digits (lower case is accepted and raised)."""
+    cleaned = "".join(value.split()).upper()
+    if not _CONTRACT.fullmatch(cleaned):
+        raise Invalid("one letter and six digits")
+    return cleaned
+
+
+def serial(value: str) -> str:
+    """A device serial or a licence key; a licence key keeps its dashes (seed 004)."""
+    cleaned = "".join(value.split()).upper()
+    if not _SERIAL.fullmatch(cleaned):
+        raise Invalid("letters, digits and dashes")
+    return cleaned
+
+
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_CONTRACT = re.compile(r"[A-Z]\d{6}")
+_SERIAL = re.compile(r"[A-Z0-9][A-Z0-9-]{2,79}")
+
+VALIDATORS: dict[str, Validator] = {
+    "bg_eik": bg_eik,
+    "email": email,
+    "text": text,
+    "pl_nip": pl_nip,
+    "pl_phone": pl_phone,
+    "kz_mobile": kz_mobile,
+    "contract_number": contract_number,
+    "serial": serial,
+}
 
 DEFAULT_INVALID: dict[str, str] = {
     "bg_eik": N_(
@@ -63,4 +119,20 @@ DEFAULT_INVALID: dict[str, str] = {
     ),
     "email": N_("That does not look like an e-mail address. Please send it as name@example.com."),
     "text": N_("Please send a short text (up to 200 characters)."),
+    "pl_nip": N_(
+        "A NIP has 10 digits, written without dashes, for example 8567346215. "
+        "Please check it and send it again."
+    ),
+    "pl_phone": N_("Please send your phone number as 9 digits without +48, for example 601234567."),
+    "kz_mobile": N_(
+        "Please send your mobile number, for example +7 701 123 4567. "
+        "Check the number carefully: registration is not possible with a wrong one."
+    ),
+    "contract_number": N_(
+        "A contract number is one capital letter and six digits, for example A123456."
+    ),
+    "serial": N_(
+        "Please send the serial number of one device on this contract, or the licence key "
+        "with its dashes, exactly as on the label or certificate."
+    ),
 }

@@ -3,7 +3,16 @@ from __future__ import annotations
 import pytest
 
 from dialogs.taxids import is_valid_bg_eik, normalise_bg_eik
-from dialogs.validators import Invalid, email, phone
+from dialogs.validators import (
+    Invalid,
+    contract_number,
+    email,
+    kz_mobile,
+    phone,
+    pl_nip,
+    pl_phone,
+    serial,
+)
 
 
 @pytest.mark.parametrize("eik", ["831902088", "121604974", "130460283", "175074752"])
@@ -36,3 +45,37 @@ def test_phone_national_format() -> None:
     assert phone("088 123 4567", "BG") == "+359881234567"
     with pytest.raises(Invalid):
         phone("+48 601 234 567", "BG")
+
+
+def test_pl_nip_digits_only_with_check_digit() -> None:
+    assert pl_nip(" 8567346215 ") == "8567346215"
+    for bad in ["856-734-62-15", "8567346216", "856734621", "PL8567346215"]:
+        with pytest.raises(Invalid):
+            pl_nip(bad)
+
+
+def test_pl_phone_nine_digits_without_country_code() -> None:
+    assert pl_phone("601 234 567") == "+48601234567"
+    for bad in ["+48601234567", "48601234567", "60123456"]:
+        with pytest.raises(Invalid):
+            pl_phone(bad)
+
+
+def test_kz_mobile() -> None:
+    assert kz_mobile("8 701 123 4567") == "+77011234567"
+    assert kz_mobile("+7 701 123 4567") == "+77011234567"
+    with pytest.raises(Invalid):
+        kz_mobile("+7 727 123 4567")  # an Almaty landline
+    with pytest.raises(Invalid):
+        kz_mobile("+359 88 123 4567")
+
+
+def test_contract_number_and_serial() -> None:
+    assert contract_number("a123456") == "A123456"
+    for bad in ["AB12345", "A12345", "1234567", "A1234567"]:
+        with pytest.raises(Invalid):
+            contract_number(bad)
+    assert serial(" abcd-1234-efgh-5678 ") == "ABCD-1234-EFGH-5678"
+    assert serial("FCW2231L0AB") == "FCW2231L0AB"
+    with pytest.raises(Invalid):
+        serial("??")
