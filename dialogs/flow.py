@@ -7,7 +7,7 @@ with the file and the step named.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from dialogs.errors import FlowLoadError
 from dialogs.steps import STEP_KINDS, Step
 from dialogs.steps.base import ACTIONS
+from dialogs.validators import VALIDATORS
 
 EXTRACT_HINT = "run `onboard locales extract` and `onboard locales update`"
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
@@ -105,14 +106,10 @@ def _build_step(source: str, step_id: str, body: dict[str, Any]) -> Step:
         raise FlowLoadError(source, _first_error(exc), step_id) from exc
     step = step_class(step_id, options)
     validator = getattr(options, "validator", None)
-    if validator is not None:
-        from dialogs.validators import VALIDATORS  # noqa: PLC0415 - keeps the import graph flat
-
-        if validator not in VALIDATORS:
-            known = ", ".join(sorted(VALIDATORS))
-            raise FlowLoadError(
-                source, f"unknown validator {validator!r} (known: {known})", step_id
-            )
+    if validator is not None and validator not in VALIDATORS:
+        known = ", ".join(sorted(VALIDATORS))
+        problem = f"unknown validator {validator!r} (known: {known})"
+        raise FlowLoadError(source, problem, step_id)
     return step
 
 
@@ -170,7 +167,7 @@ class FlowRegistry:
     def get(self, flow_id: str | None) -> Flow | None:
         return self._flows.get(flow_id) if flow_id else None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Flow]:
         return iter(self._flows.values())
 
     def __len__(self) -> int:
