@@ -1,8 +1,11 @@
 """One-time code entry: the code is sent after the turn commits; only its keyed hash is kept.
 
-Rules (NIST SP 800-63B style): random from ``secrets``; valid ``ttl`` seconds; single use;
-after ``max_failures`` wrong tries a new code is needed; a new code no sooner than
-``resend_after`` seconds after the last; at most ``max_sends`` sends per ``send_window``.
+Rules (NIST SP 800-63B style): random from ``secrets``; 6 digits by e-mail and 8 by SMS unless
+the flow sets ``length``; valid ``ttl`` seconds; single use; after ``max_failures`` wrong tries
+a new code is needed (a resend never resets the count); a new code no sooner than
+``resend_after`` seconds after the last; at most ``max_sends`` sends per ``send_window`` in this
+conversation — and, enforced when sending (:mod:`bot.effects`), per address across all
+conversations. The comparison is constant-time.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Literal
 from dialogs.effects import SendOutgoing
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_, NN_
-from dialogs.ports import Outgoing
+from dialogs.ports import ConversationOutgoing, Outgoing
 from dialogs.replies import Text, say, say_n
 from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
@@ -48,6 +51,10 @@ MAIL_BODY = N_(
     "Enter it in the chat. Do not reply to this message; we will never ask you for this code "
     "by phone or e-mail."
 )
+SMS_BODY = N_(
+    "{code} is your confirmation code. It is valid for {minutes} minutes. Never share it."
+)
+DEFAULT_LENGTH = {"email": 6, "sms": 8}
 
 
 def code_digest(secret: bytes, scope: str, code: str) -> str:
@@ -61,7 +68,7 @@ class Code(Step):
     class Options(StepOptions):
         channel: Literal["email", "sms"] = "email"
         to: str  # the answer that holds the address or number
-        length: int = 6
+        length: int | None = None  # 6 for e-mail, 8 for SMS
         ttl: int = 600
         max_failures: int = 5
         resend_after: int = 60
@@ -72,6 +79,10 @@ class Code(Step):
         next: Target
 
     options: Options
+
+    @property
+    def length(self) -> int:
+        return self.options.length or DEFAULT_LENGTH[self.options.channel]
 
     def _scope(self, turn: Turn) -> str:
         flow = turn.flow.id if turn.flow else ""
@@ -92,9 +103,11 @@ class Code(Step):
             label = CHANGE_EMAIL if o.channel == "email" else CHANGE_PHONE
             buttons.append(step_button(self.id, "change", Text(label)))
         address = turn.state.answers.get(o.to, "")
-        turn.say(turn.text(o.text, length=o.length, address=address), tuple(buttons))
+        turn.say(turn.text(o.text, length=self.length, address=address), tuple(buttons))
 
     async def handle(self, turn: Turn, event: Event) -> str | None:
+        if event.kind is EventKind.SIGNAL:  # not for this step (e.g. a stale page)
+            return None
         if event.kind is EventKind.BUTTON and event.text == "change" and self.options.change:
             turn.state.codes.pop(self.id, None)
             return self.options.change
@@ -106,8 +119,8 @@ class Code(Step):
     def _check(self, turn: Turn, entered: str) -> str | None:
         o = self.options
         pending = turn.state.codes.get(self.id)
-        if len(entered) != o.length or not entered.isdigit():
-            turn.say(say(WRONG_FORM, length=o.length))
+        if len(entered) != self.length or not entered.isdigit():
+            turn.say(say(WRONG_FORM, length=self.length))
             return None
         if pending is None or pending.failures >= o.max_failures:
             turn.say(say(LOCKED))
@@ -142,21 +155,35 @@ class Code(Step):
 
     def _send(self, turn: Turn, failures: int) -> None:
         o = self.options
-        code = f"{secrets.randbelow(10**o.length):0{o.length}d}"
         previous = turn.state.codes.get(self.id)
         sends = [t for t in (previous.sends if previous else []) if turn.now - t < o.send_window]
+        digest, message = self._issue(turn)
         turn.state.codes[self.id] = PendingCode(
-            digest=code_digest(turn.services.secret, self._scope(turn), code),
-            issued_at=turn.now,
-            failures=failures,
-            sends=[*sends, turn.now],
+            digest=digest, issued_at=turn.now, failures=failures, sends=[*sends, turn.now]
         )
-        message = Outgoing(
+        turn.effects.append(SendOutgoing(message))
+
+    def _issue(self, turn: Turn) -> tuple[str, Outgoing]:
+        """A fresh secret: what to keep (its keyed hash) and what to send (the secret)."""
+        o = self.options
+        code = f"{secrets.randbelow(10**self.length):0{self.length}d}"
+        message = self._outgoing(
+            turn, MAIL_BODY if o.channel == "email" else SMS_BODY, code=code, minutes=o.ttl // 60
+        )
+        return code_digest(turn.services.secret, self._scope(turn), code), message
+
+    def _outgoing(
+        self, turn: Turn, body: str, subject: str = MAIL_SUBJECT, **params: str | int
+    ) -> Outgoing:
+        o = self.options
+        return ConversationOutgoing(
             channel=o.channel,
             to=turn.state.answers[o.to],
             locale=turn.locale,
-            subject=MAIL_SUBJECT,
-            body=MAIL_BODY,
-            params={"code": code, "minutes": o.ttl // 60},
+            subject=subject,
+            body=body,
+            params=params,
+            key=turn.key,
+            max_sends=o.max_sends,
+            send_window=o.send_window,
         )
-        turn.effects.append(SendOutgoing(message))
