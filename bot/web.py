@@ -1,98 +1,160 @@
 """The web side: the Telegram webhook and the hand-off pages, one aiohttp application.
 
-The password page itself comes with the password issue; until then the hand-off link opens a
-page that checks the one-time token and says so honestly.
+Pages (``bot/pages``): ``/password/{token}`` sets the password, ``/pin/{token}`` the service
+PIN, ``POST /handoff/redeem`` lets a company portal redeem a token (when
+``PORTAL_HANDOFF_SECRET`` is set). Every response carries the security headers below: no
+inline script (CSP), nothing cached, not framable, and no Referer, so a token in a URL never
+leaks to another site.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
-from dialogs.i18n import N_, Catalogs, negotiate
-
-PAGE_TITLE = N_("Create your password")
-PAGE_NOT_READY = N_(
-    "Your link is valid. Setting the password on this page is not available yet; "
-    "please return to the chat, where we will tell you as soon as it is."
+from bot.app import App
+from bot.pages import password, pin, portal
+from bot.pages.context import (
+    ConversationSteps,
+    Handler,
+    HandoffBackend,
+    Notifier,
+    Pages,
+    TokenLookup,
 )
-LINK_INVALID = N_(
-    "This link has expired or has already been used. Go back to the chat and send /start "
-    "to get a new link."
+from bot.pages.guard import Csrf, Limits, RateLimiter, Throttle
+from bot.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
+from dialogs.i18n import Catalogs
+from dialogs.ports import Clock
+from storage.accounts import SqlAccounts
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
 }
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class TokenInfo(Protocol):
-    locale: str
-    expires_at: float
-    used_at: float | None
-
-
-class TokenLookup(Protocol):
-    async def get_token(self, token_hash: str) -> Any: ...
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # 404s and 405s get the headers too
+        exc.headers.update(SECURITY_HEADERS)
+        raise
     response.headers.update(SECURITY_HEADERS)
     return response
-
-
-def _page(title: str, body: str, locale: str) -> str:
-    return (
-        f'<!doctype html><html lang="{html.escape(locale)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head>"
-        f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(body)}</p></main></body></html>"
-    )
-
-
-def hand_off_page(tokens: TokenLookup, catalogs: Catalogs, clock: Callable[[], float]) -> Handler:
-    async def handle(request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        info = await tokens.get_token(hashlib.sha256(token.encode()).hexdigest())
-        valid = info is not None and info.used_at is None and info.expires_at > clock()
-        locale = (
-            info.locale if info is not None else negotiate(request.headers.get("Accept-Language"))
-        )
-        title = catalogs.gettext(PAGE_TITLE, locale)
-        body = catalogs.gettext(PAGE_NOT_READY if valid else LINK_INVALID, locale)
-        return web.Response(
-            text=_page(title, body, locale),
-            content_type="text/html",
-            status=200 if valid else 410,
-        )
-
-    return handle
 
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def common_passwords(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(COMMON_PASSWORDS_FILE, headers={"Content-Type": "text/plain"})
+
+
 def create_web_app(
     tokens: TokenLookup,
     catalogs: Catalogs,
-    clock: Callable[[], float],
+    clock: Clock,
     webhook: tuple[str, Handler] | None = None,
+    *,
+    backend: HandoffBackend | None = None,
+    common: CommonPasswords | None = None,
+    portal_secret: str | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=1024 * 1024)
+    """The application. Without ``backend`` the pages only display (no form is accepted)."""
+    csrf = backend.csrf if backend is not None else Csrf(secrets.token_bytes(32))
+    pages = Pages(tokens, catalogs, clock, common or CommonPasswords(), csrf, backend)
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app.router.add_get("/healthz", health)
-    app.router.add_get("/password/{token}", hand_off_page(tokens, catalogs, clock))
+    app.router.add_get("/static/common-passwords.txt", common_passwords)
+    app.router.add_static("/static/", STATIC_DIR)
+    app.router.add_get("/password/{token}", password.show(pages))
+    if backend is not None:
+        app.router.add_post("/password/{token}", password.submit(pages, backend))
+        app.router.add_get("/pin/{token}", pin.show(pages, backend))
+        app.router.add_post("/pin/{token}", pin.choose(pages, backend))
+        app.router.add_post("/pin/{token}/pdf", pin.pdf(pages, backend))
+        app.router.add_post("/pin/{token}/confirm", pin.confirm(pages, backend))
+        if portal_secret:
+            app.router.add_post(portal.REDEEM_PATH, portal.redeem(pages, backend, portal_secret))
     if webhook is not None:
         path, handler = webhook
         app.router.add_post(path, handler)
     return app
+
+
+def web_app_for(
+    app: App,
+    notify: Notifier,
+    webhook: tuple[str, Handler] | None = None,
+    *,
+    limits: Limits | None = None,
+    limiter: RateLimiter | None = None,
+) -> web.Application:
+    """The web application wired to a built :class:`App`; ``notify`` tells the chat
+    (``TelegramTransport.push``, or the terminal chat's printer)."""
+    from storage.limits import SqlSendLimiter  # noqa: PLC0415 - the default limiter
+
+    secret = app.engine.services.secret
+    backend = HandoffBackend(
+        accounts=SqlAccounts(app.db),
+        steps=ConversationSteps(app.store, app.flows),
+        notify=notify,
+        csrf=Csrf(secret),
+        throttle=Throttle(limiter or SqlSendLimiter(app.db), secret, limits or Limits()),
+        hasher=SecretHasher(),
+    )
+    settings = app.settings
+    portal_secret = (
+        settings.portal_handoff_secret.get_secret_value()
+        if settings.portal_handoff_secret
+        else None
+    )
+    return create_web_app(
+        app.records,
+        app.catalogs,
+        app.clock,
+        webhook,
+        backend=backend,
+        portal_secret=portal_secret,
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    web_app: web.Application, host: str, port: int, *, required: bool = True
+) -> AsyncIterator[web.AppRunner | None]:
+    """Serve ``web_app`` on ``host:port`` for the duration of the block. With
+    ``required=False`` (the terminal chat) a busy port is a warning, not a failure."""
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            if required:
+                raise
+            log.warning("pages not served: %s:%s is not available (%s)", host, port, exc)
+            yield None
+            return
+        yield runner
+    finally:
+        await runner.cleanup()

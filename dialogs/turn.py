@@ -26,6 +26,9 @@ class Services:
     clock: Clock
     secret: bytes  # keys the hashes of one-time codes
     public_url: str = "http://127.0.0.1:8080"  # where the web pages (hand-off links) live
+    link_ttl: int = 1800  # hand-off links live this long unless the flow says otherwise
+    portal_url: str | None = None  # the customer portal's login page, linked when done
+    portal_handoff_url: str | None = None  # where a ``portal`` hand-off sends the customer
 
 
 @dataclass(slots=True)

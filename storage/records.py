@@ -14,6 +14,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.util.typing import TupleAny
 
 from dialogs.events import ConversationKey
 from dialogs.ports import CustomerMatch, HumanRequest
@@ -76,6 +78,22 @@ _TOKEN_COLUMNS = (
     HandoffTokenRow.expires_at,
     HandoffTokenRow.used_at,
 )
+
+
+def burn_token(token_hash: str, purpose: str, now: float) -> ReturningUpdate[*TupleAny]:
+    """The one atomic UPDATE that uses a token: unused, unexpired and for ``purpose`` only.
+    Shared with the stores that burn a token in the same transaction as their own write."""
+    return (
+        update(HandoffTokenRow)
+        .where(
+            HandoffTokenRow.token_hash == token_hash,
+            HandoffTokenRow.purpose == purpose,
+            HandoffTokenRow.used_at.is_(None),
+            HandoffTokenRow.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(*_TOKEN_COLUMNS)
+    )
 
 
 def _token_info(row: Sequence[Any]) -> TokenInfo:
@@ -183,17 +201,8 @@ class SqlRecords:
 
         One atomic UPDATE: of two concurrent calls exactly one gets the token.
         """
-        statement = (
-            update(HandoffTokenRow)
-            .where(
-                HandoffTokenRow.token_hash == token_hash,
-                HandoffTokenRow.purpose == purpose,
-                HandoffTokenRow.used_at.is_(None),
-                HandoffTokenRow.expires_at > now,
-            )
-            .values(used_at=now)
-            .returning(*_TOKEN_COLUMNS)
-            .execution_options(synchronize_session=False)
+        statement = burn_token(token_hash, purpose, now).execution_options(
+            synchronize_session=False
         )
         async with self._sessions.begin() as session:
             row = (await session.execute(statement)).first()

@@ -1,0 +1,199 @@
+"""The service-PIN pages: choose (or have one generated) → shown once, with copy and
+"save as PDF" → tick "I have stored it safely" → the token is burnt, the chat told
+(``handoff:pin``). Between the steps only the argon2id hash of the PIN is kept."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.pages.context import Handler, HandoffBackend, Pages
+from bot.pages.guard import CSRF_FIELD
+from bot.pages.layout import Words, attr, error_list, page, paragraph
+from bot.pages.password import invalid, too_many
+from bot.pin import PDF_NOTE, PDF_TITLE, generate_pin, pin_pdf, pin_problems
+from dialogs.i18n import N_
+from dialogs.steps.handoff import Handoff, PinPolicy, token_hash
+from storage.records import TokenInfo
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "pin"
+TITLE = N_("Set your service PIN")
+INTRO = N_(
+    "Our support asks for this PIN to confirm it is you. Choose at least {count} digits, "
+    "or let us create a PIN for you."
+)
+YOUR_PIN = N_("Your PIN")
+USE_THIS = N_("Use this PIN")
+GENERATE = N_("Create a PIN for me")
+REFUSED = N_("This PIN cannot be used:")
+SHOWN_ONCE = N_(
+    "This is the only time we show your PIN. Copy it or save it as a PDF, and keep it safe."
+)
+COPY = N_("Copy")
+COPIED = N_("Copied")
+SAVE_PDF = N_("Save as PDF")
+STORED = N_("I have stored my PIN safely")
+CONTINUE = N_("Continue")
+TICK_FIRST = N_("Please confirm that you have stored your PIN safely.")
+DONE_TITLE = N_("Your service PIN is set")
+DONE = N_("You can close this page and go back to the chat.")
+
+
+def _hidden(name: str, value: str) -> str:
+    return f'<input type="hidden" name="{attr(name)}" value="{attr(value)}">'
+
+
+async def _context(
+    pages: Pages, backend: HandoffBackend, raw: str
+) -> tuple[TokenInfo, Handoff] | None:
+    token = await pages.usable_token(raw, PURPOSE)
+    step = None if token is None else await backend.steps(token)
+    return None if token is None or step is None else (token, step)
+
+
+def _choose_page(
+    pages: Pages, request: web.Request, token: TokenInfo, policy: PinPolicy, errors: str = ""
+) -> web.Response:
+    words = Words(pages.catalogs, token.locale)
+    cookie = pages.csrf.cookie_for(request)
+    csrf = pages.csrf.field(cookie, token.token_hash)
+    body = (
+        f"{errors}{paragraph(words(INTRO, count=policy.min_digits))}"
+        f'<form method="post" id="pin-form">{_hidden(CSRF_FIELD, csrf)}'
+        f'<label for="pin">{words(YOUR_PIN)}</label>'
+        '<input id="pin" name="pin" inputmode="numeric" autocomplete="off" '
+        f'maxlength="{policy.max_digits}">'
+        f'<p><button type="submit" name="action" value="choose" id="choose">{words(USE_THIS)}'
+        '</button> <button type="submit" name="action" value="generate" id="generate">'
+        f"{words(GENERATE)}</button></p></form>"
+    )
+    response = page(words, TITLE, body, status=422 if errors else 200)
+    pages.csrf.set_cookie(response, request, cookie)
+    return response
+
+
+def _shown_page(
+    pages: Pages, request: web.Request, token: TokenInfo, pin: str, errors: str = ""
+) -> web.Response:
+    words = Words(pages.catalogs, token.locale)
+    cookie = pages.csrf.cookie_for(request)
+    secret = _hidden(CSRF_FIELD, pages.csrf.field(cookie, token.token_hash)) + _hidden("pin", pin)
+    base = f"/pin/{attr(request.match_info['token'])}"
+    body = (
+        f"{errors}{paragraph(words(SHOWN_ONCE))}"
+        f'<p class="pin" id="pin-value">{attr(pin)}</p>'
+        f'<p><button type="button" id="copy" data-copied="{words(COPIED)}" hidden>'
+        f"{words(COPY)}</button></p>"
+        f'<form method="post" action="{base}/pdf" id="pdf-form">{secret}'
+        f'<button type="submit" id="pdf">{words(SAVE_PDF)}</button></form>'
+        f'<form method="post" action="{base}/confirm" id="confirm-form">{secret}'
+        '<p><label class="check"><input type="checkbox" name="stored" value="yes" id="stored" '
+        f"required> {words(STORED)}</label></p>"
+        f'<p><button type="submit" id="continue">{words(CONTINUE)}</button></p></form>'
+    )
+    response = page(words, TITLE, body, status=422 if errors else 200, scripts=("pin.js",))
+    pages.csrf.set_cookie(response, request, cookie)
+    return response
+
+
+def show(pages: Pages, backend: HandoffBackend) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        found = await _context(pages, backend, request.match_info["token"])
+        if found is None:
+            return invalid(pages, request)
+        token, step = found
+        return _choose_page(pages, request, token, step.options.pin)
+
+    return handle
+
+
+async def _guarded(
+    pages: Pages, backend: HandoffBackend, request: web.Request
+) -> tuple[TokenInfo, Handoff, dict[str, str]] | web.Response:
+    """Throttle, token, conversation and CSRF checks shared by every PIN form."""
+    raw = request.match_info["token"]
+    wait = await backend.throttle.wait(request, token_hash(raw), pages.clock())
+    if wait:
+        return too_many(pages, request, wait)
+    form = {name: str(value) for name, value in (await request.post()).items()}
+    found = await _context(pages, backend, raw)
+    if found is None:
+        return invalid(pages, request)
+    token, step = found
+    if not pages.csrf.valid(request, form.get(CSRF_FIELD, ""), token.token_hash):
+        return invalid(pages, request, token.locale)
+    return token, step, form
+
+
+def choose(pages: Pages, backend: HandoffBackend) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        guarded = await _guarded(pages, backend, request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        token, step, form = guarded
+        policy = step.options.pin
+        pin = form.get("pin", "").strip()
+        if form.get("action") == "generate":
+            pin = generate_pin(policy)
+        failed = pin_problems(policy, pin)
+        if failed:
+            words = Words(pages.catalogs, token.locale)
+            errors = error_list(words(REFUSED), [words.text(text) for text in failed])
+            return _choose_page(pages, request, token, policy, errors)
+        await backend.accounts.set_pending_pin(token, backend.hasher.hash(pin), pages.clock())
+        return _shown_page(pages, request, token, pin)
+
+    return handle
+
+
+async def _pending_matches(backend: HandoffBackend, token: TokenInfo, pin: str) -> bool:
+    account = await backend.accounts.get(token.customer_id, str(token.key))
+    stored = None if account is None else account.pending_pin_hash
+    return stored is not None and backend.hasher.verify(stored, pin)
+
+
+def pdf(pages: Pages, backend: HandoffBackend) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        guarded = await _guarded(pages, backend, request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        token, _, form = guarded
+        pin = form.get("pin", "")
+        if not await _pending_matches(backend, token, pin):
+            return invalid(pages, request, token.locale)
+        title = pages.catalogs.gettext(PDF_TITLE, token.locale)
+        document = pin_pdf(pin, title, pages.catalogs.gettext(PDF_NOTE, token.locale))
+        return web.Response(
+            body=document,
+            content_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="service-pin.pdf"'},
+        )
+
+    return handle
+
+
+def confirm(pages: Pages, backend: HandoffBackend) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        guarded = await _guarded(pages, backend, request)
+        if isinstance(guarded, web.Response):
+            return guarded
+        token, _, form = guarded
+        words = Words(pages.catalogs, token.locale)
+        pin = form.get("pin", "")
+        if form.get("stored") != "yes":
+            if not await _pending_matches(backend, token, pin):
+                return invalid(pages, request, token.locale)
+            return _shown_page(pages, request, token, pin, error_list(words(TICK_FIRST), []))
+        spent = await backend.accounts.confirm_pin(token.token_hash, PURPOSE, pages.clock())
+        if spent is None:
+            return invalid(pages, request, token.locale)
+        try:
+            await backend.signal(spent, PURPOSE)
+        except Exception:
+            log.exception("could not tell conversation %s that the PIN is set", spent.key)
+        return page(words, DONE_TITLE, paragraph(words(DONE)))
+
+    return handle
