@@ -1,7 +1,9 @@
 """Catalog maintenance on top of Babel: extract (Python + flow files), update, compile.
 
 ``messages.pot`` is built from the Python sources (``N_`` and ``NN_:1,2`` markers) and from
-every flow file through :func:`dialogs.extract.extract_flow`.
+every flow file through :func:`bot.maint.flow_texts.extract_flow`, which locates each flow text at
+its step and tells translators where it appears and what its placeholders hold.
+``onboard locales check`` (:mod:`bot.maint.catalog_check`) finds what is missing or broken.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from dialogs.extract import extract_flow
+from bot.maint.flow_texts import extract_flow
 from dialogs.i18n import DOMAIN, SOURCE_LOCALE, SUPPORTED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +68,11 @@ def _po_path(root: Path, locale: str) -> Path:
     return locales_dir(root) / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def update_catalogs(root: Path = ROOT) -> list[Path]:
-    """Merge the template into each locale's catalog, keeping translators' work."""
+def update_catalogs(root: Path = ROOT, *, drop_obsolete: bool = False) -> list[Path]:
+    """Merge the template into each locale's catalog, keeping translators' work.
+
+    Entries gone from the template stay as ``#~`` (obsolete) lines, so a translation can be
+    picked up again, unless ``drop_obsolete``; ``onboard locales check`` reports them."""
     with (locales_dir(root) / f"{DOMAIN}.pot").open("rb") as handle:
         template = read_po(handle)
     written = []
@@ -86,7 +91,7 @@ def update_catalogs(root: Path = ROOT) -> list[Path]:
         if locale in PLURAL_FORMS:
             catalog.mime_headers = [("Plural-Forms", PLURAL_FORMS[locale])]
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, sort_by_file=True, ignore_obsolete=False)
+            write_po(handle, catalog, width=100, sort_by_file=True, ignore_obsolete=drop_obsolete)
         written.append(path)
     return written
 
