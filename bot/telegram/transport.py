@@ -14,7 +14,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.effects import EffectRunner
-from bot.telegram.parse import event_from_update
+from bot.telegram.parse import event_from_json, event_from_update
 from bot.telegram.render import Outgoing, TelegramRenderer
 from dialogs.engine import Engine
 from dialogs.events import Event
@@ -43,15 +43,23 @@ class TelegramTransport:
         self.bot_id = int(bot.token.split(":", 1)[0])
 
     async def process_json(self, data: dict[str, Any]) -> None:
-        update = Update.de_json(data, self.bot)
-        await self.process(update)
+        """The webhook path: straight from Telegram's JSON, no ``Update`` object tree."""
+        parsed = event_from_json(data, self.bot_id)
+        if parsed is not None:
+            await self._apply(*parsed)
 
     async def process(self, update: Update) -> None:
         event = event_from_update(update, self.bot_id)
         if event is None:
             return
-        if update.callback_query is not None:
-            await self._quietly(self.bot.answer_callback_query(update.callback_query.id))
+        query = update.callback_query
+        await self._apply(event, query.id if query is not None else None)
+
+    async def _apply(self, event: Event, callback_query_id: str | None) -> None:
+        if callback_query_id is not None:
+            await self._quietly(
+                self._call("answerCallbackQuery", callback_query_id=callback_query_id)
+            )
         try:
             outcome = await self.engine.handle(event)
         except Exception:
@@ -81,7 +89,7 @@ class TelegramTransport:
         kwargs = message.kwargs()
         for _ in range(SEND_ATTEMPTS):
             try:
-                await self.bot.send_message(chat_id=chat_id, **kwargs)  # type: ignore[arg-type]
+                await self._call("sendMessage", chat_id=chat_id, **kwargs)
                 return
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
@@ -93,6 +101,13 @@ class TelegramTransport:
                 log.info("chat %s blocked the bot; reply dropped", chat_id)
                 return
         log.error("gave up sending to chat %s after %s attempts", chat_id, SEND_ATTEMPTS)
+
+    async def _call(self, endpoint: str, **params: object) -> Any:
+        """A Bot API call through the bot's own request object (same errors, retries and
+        timeouts as ``Bot.send_message``), returning the raw JSON result: nothing we send reads
+        the echoed ``Message``, so it is not parsed into python-telegram-bot objects."""
+        data = {name: value for name, value in params.items() if value is not None}
+        return await self.bot._post(endpoint, data)
 
     async def _quietly(self, call: Any) -> None:
         try:

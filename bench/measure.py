@@ -1,0 +1,106 @@
+"""What the benchmark counts: Redis round trips (client side), Redis commands (server side,
+``INFO commandstats``, commands run inside Lua scripts included), Redis bytes per
+conversation (``MEMORY USAGE``), and peak RSS."""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
+
+from storage.redis_state import _Lane
+
+
+class RoundTrips:
+    """Counts every packed command a redis-py connection sends (a pipeline is one): socket
+    writes. ``exchanges`` counts request/reply exchanges an update waits for instead: the state
+    store's auto-pipelined calls each count as one, however many share a write."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lane_calls = 0
+        self.lane_batches = 0
+
+    def reset(self) -> None:
+        self.count = self.lane_calls = self.lane_batches = 0
+
+    @property
+    def exchanges(self) -> int:
+        return self.count - self.lane_batches + self.lane_calls
+
+    @contextmanager
+    def installed(self) -> Iterator[RoundTrips]:
+        with self._lanes_counted():
+            yield from self._writes_counted()
+
+    @contextmanager
+    def _lanes_counted(self) -> Iterator[None]:
+        original_call, original_exchange = _Lane.call, _Lane._exchange
+        counter = self
+
+        async def call(self: _Lane, *args: Any) -> Any:
+            counter.lane_calls += 1
+            return await original_call(self, *args)
+
+        async def exchange(self: _Lane, batch: Any) -> None:
+            counter.lane_batches += 1
+            await original_exchange(self, batch)
+
+        _Lane.call, _Lane._exchange = call, exchange  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            _Lane.call, _Lane._exchange = original_call, original_exchange  # type: ignore[method-assign]
+
+    def _writes_counted(self) -> Iterator[RoundTrips]:
+        original = Connection.send_packed_command
+        counter = self
+
+        async def counting(
+            self: Connection, command: bytes | str | Iterable[bytes], check_health: bool = True
+        ) -> None:
+            counter.count += 1
+            await original(self, command, check_health)
+
+        Connection.send_packed_command = counting  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            Connection.send_packed_command = original  # type: ignore[method-assign]
+
+
+async def commands_total(redis: Redis) -> int:
+    """Commands executed by the server so far (all clients, scripts' inner calls included)."""
+    stats: dict[str, Any] = await redis.info("commandstats")
+    return sum(int(v["calls"]) for k, v in stats.items() if not k.endswith(("info", "memory")))
+
+
+async def bytes_per_key_group(redis: Redis, pattern: str, group: int = 2) -> float:
+    """Average ``MEMORY USAGE`` over keys matching ``pattern``, per group of ``group`` keys
+    (a conversation has a state key and a seen-set key)."""
+    total = keys = 0
+    async for key in redis.scan_iter(match=pattern, count=1000):
+        total += int(await redis.memory_usage(key, samples=0) or 0)
+        keys += 1
+    return total / (keys / group) if keys else 0.0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_of(pid: int) -> float:
+    """Peak RSS (VmHWM) of another process, in MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return 0.0
+    return 0.0

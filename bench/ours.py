@@ -1,0 +1,64 @@
+"""The project's own hot path: webhook JSON → TelegramTransport → engine → Redis → replies
+through python-telegram-bot's ``Bot`` (answered in-process)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from telegram import Bot
+
+from bench.botapi import InProcessBotApi
+from bench.customers import PinBox, Stats, drive
+from bench.measure import RoundTrips, bytes_per_key_group, commands_total
+from bench.place import Place
+from bot.app import build_app
+from bot.telegram.render import TelegramRenderer
+from bot.telegram.transport import TelegramTransport
+
+
+@contextlib.contextmanager
+def _profiled(enabled: bool) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from pyinstrument import Profiler  # noqa: PLC0415 - optional, bench only
+
+    profiler = Profiler(async_mode="disabled", interval=0.001)
+    profiler.start()
+    try:
+        yield profiler
+    finally:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+async def run(where: Place, customers: int, in_flight: int, *, profile: bool = False) -> Stats:
+    pins = PinBox()
+    app = await build_app(where.settings(), delivery=pins)
+    api = InProcessBotApi()
+    bot = Bot(app.settings.bot_token.get_secret_value(), request=api)  # type: ignore[union-attr]
+    transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+
+    async def deliver(update: dict[str, Any]) -> list[dict[str, Any]]:
+        await transport.process_json(update)
+        return api.take(update.get("message", update.get("callback_query", {}))["from"]["id"])
+
+    redis = app.store._redis  # type: ignore[attr-defined] # the store's own client; bench only
+    try:
+        async with bot:
+            await drive(min(customers, in_flight), in_flight, deliver, pins.pins.__getitem__)
+            await redis.flushdb()
+            with RoundTrips().installed() as trips, _profiled(profile):
+                commands = await commands_total(redis)
+                trips.reset()
+                stats = await drive(customers, in_flight, deliver, pins.pins.__getitem__)
+                stats.extra["round_trips"] = trips.exchanges
+            stats.extra["socket_writes"] = trips.count
+            stats.extra["commands"] = await commands_total(redis) - commands - 1
+            stats.extra["bytes_per_conversation"] = await bytes_per_key_group(redis, "ob:*")
+            stats.extra["sent_messages"] = api.calls["sendMessage"]
+            return stats
+    finally:
+        await app.close()

@@ -1,0 +1,87 @@
+"""The table and the machine-readable last line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.customers import Stats
+
+TARGETS = {
+    "vs_aiogram": 3.0,
+    "vs_floor": 0.5,
+    "round_trips": 2.0,
+    "p99_ms": 20.0,
+    "bytes": 1024.0,
+    "rss_mb": 120.0,
+    "speedup": 1.7,
+}
+
+
+def _row(name: str, stats: Stats) -> str:
+    updates = max(stats.updates, 1)
+    trips = stats.extra.get("round_trips", float("nan")) / updates
+    writes = stats.extra.get("socket_writes", float("nan")) / updates
+    commands = stats.extra.get("commands", float("nan")) / updates
+    size = stats.extra.get("bytes_per_conversation", float("nan"))
+    rate, p50 = stats.updates / stats.elapsed, stats.percentile(0.5) * 1e3
+    return (
+        f"| {name:<36} | {rate:>9,.0f} | {p50:>7.1f} "
+        f"| {stats.percentile(0.99) * 1e3:>7.1f} | {stats.cpu / updates * 1e6:>7.0f} "
+        f"| {commands:>8.2f} | {trips:>6.2f} | {writes:>6.2f} | {size:>7.0f} "
+        f"| {len(stats.failures):>6} |"
+    )
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def show(
+    mine: Stats, floor: Stats, aiogram: Stats | None, scaling: dict[str, Any] | None, rss: float
+) -> int:
+    print()
+    print(
+        "| run                                  | updates/s | p50 ms  | p99 ms  | CPU µs  "
+        "| cmds/upd | RT/upd | wr/upd | B/conv  | failed |"
+    )
+    print("|" + "---|" * 11)
+    print(_row("onboard (PTB transport, engine)", mine))
+    if aiogram is not None:
+        print(_row("aiogram 3 FSM + RedisStorage + lock", aiogram))
+    print(_row("raw floor (GET + SET, redis.asyncio)", floor))
+    rate = mine.updates / mine.elapsed
+    vs_aiogram = rate / (aiogram.updates / aiogram.elapsed) if aiogram else float("nan")
+    vs_floor = rate / (floor.updates / floor.elapsed)
+    trips = mine.extra["round_trips"] / mine.updates
+    p99 = mine.percentile(0.99) * 1e3
+    size = mine.extra["bytes_per_conversation"]
+    print()
+    print("CPU µs = the bench process's CPU per update (the simulated customers included).")
+    print("RT/upd = Redis request/reply exchanges an update waits for (dedupe and atomicity")
+    print("included); wr/upd = socket writes to Redis per update (the state store pipelines")
+    print("concurrent updates' calls into shared writes); cmds/upd = commands the server")
+    print("executed per update (INFO commandstats; commands inside Lua scripts included).")
+    print(f"peak RSS of the bot process (before any reference ran): {rss:.0f} MB")
+    print()
+    print(f"target updates/s >= 3x aiogram: {vs_aiogram:.2f}x {_mark(vs_aiogram >= 3)}")
+    print(f"target updates/s >= 0.5x floor: {vs_floor:.2f}x {_mark(vs_floor >= 0.5)}")
+    print(f"target <= 2 Redis round trips per update: {trips:.2f} {_mark(trips <= 2)}")
+    print(f"target p99 <= 20 ms at this load: {p99:.1f} ms {_mark(p99 <= 20)}")
+    print(f"target <= 1 KB Redis per finished conversation: {size:.0f} B {_mark(size <= 1024)}")
+    print(f"target peak RSS <= 120 MB: {rss:.0f} MB {_mark(rss <= 120)}")
+    speedup = ""
+    if scaling is not None:
+        for line in scaling["lines"]:
+            print(line)
+        ok = scaling["speedup"] >= 1.7
+        print(f"target speed-up of 2 workers >= 1.7x: {scaling['speedup']:.2f}x {_mark(ok)}")
+        speedup = f" workers_speedup={scaling['speedup']:.2f}x lost_or_doubled={scaling['bad']}"
+    failed = len(mine.failures) + (scaling["bad"] if scaling else 0)
+    for failure in mine.failures[:5]:
+        print(f"failure: {failure}")
+    print(
+        f"bench: updates_per_s={rate:.0f} vs_aiogram={vs_aiogram:.2f}x vs_floor={vs_floor:.2f}x "
+        f"redis_round_trips_per_update={trips:.2f} p99_ms={p99:.1f} "
+        f"redis_bytes_per_conversation={size:.0f} peak_rss_mb={rss:.0f}{speedup}"
+    )
+    return 1 if failed else 0
