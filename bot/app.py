@@ -10,14 +10,18 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.delivery import DevelopmentDelivery
+from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.effects import EffectRunner
+from bot.links import InvitationEngine
 from dialogs.engine import Engine
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
-from dialogs.ports import Clock, Delivery, StateStore
+from dialogs.ports import Clock, Delivery, SendLimiter, StateStore
+from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import Services
 from storage.db import create_engine, get_or_create_secret, migrate
+from storage.invitations import SqlInvitations
+from storage.limits import SqlSendLimiter
 from storage.records import SqlRecords
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ class App:
             log.info("housekeeping: %s expired conversations removed", removed)
 
     async def close(self) -> None:
+        await self.effects.close()
         await self.store.close()
         await self.db.dispose()
 
@@ -58,6 +63,15 @@ def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> Stat
     return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock)
 
 
+def build_send_limiter(settings: Settings, db: AsyncEngine) -> SendLimiter:
+    """The cap per address across conversations: in Redis when configured, else in SQL."""
+    if settings.redis_url:
+        from storage.limits import RedisSendLimiter  # noqa: PLC0415 - only when configured
+
+        return RedisSendLimiter.from_url(settings.redis_url)
+    return SqlSendLimiter(db)
+
+
 async def build_app(
     settings: Settings,
     *,
@@ -68,6 +82,9 @@ async def build_app(
 ) -> App:
     catalogs = Catalogs(locales_dir)
     flows = FlowRegistry.from_directory(flows_dir, known_messages=catalogs.template_ids)
+    check_portal_settings(
+        [step for flow in flows for step in flow.steps.values()], settings.portal_handoff_url
+    )
     db = create_engine(settings.database_url)
     await migrate(db)
     records = SqlRecords(db)
@@ -77,10 +94,25 @@ async def build_app(
         else await get_or_create_secret(db, "code-hmac")
     )
     store = build_state_store(settings, db, clock)
-    services = Services(records, catalogs, clock, secret.encode(), settings.public_url)
-    engine = Engine(flows, store, services, default_flow=settings.default_flow)
-    delivery = delivery or DevelopmentDelivery(catalogs)
-    effects = EffectRunner(delivery, records, records)
+    services = Services(
+        records,
+        catalogs,
+        clock,
+        secret.encode(),
+        settings.public_url,
+        link_ttl=settings.password_link_ttl_minutes * 60,
+        portal_url=settings.portal_url,
+        portal_handoff_url=settings.portal_handoff_url,
+    )
+    engine: Engine = InvitationEngine(
+        flows, store, services, invitations=SqlInvitations(db), default_flow=settings.default_flow
+    )
+    delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
+    limiter = build_send_limiter(settings, db)
+    await limiter.prepare()
+    effects = EffectRunner(
+        delivery, records, records, limiter=limiter, secret=secret.encode(), clock=clock
+    )
     app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
     await app.housekeeping()
     return app

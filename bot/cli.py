@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Settings
-from dialogs.errors import OnboardError
+from dialogs.errors import ConfigError, OnboardError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CRM = ROOT / "demo" / "crm.yaml"
@@ -29,6 +29,20 @@ def _parser() -> argparse.ArgumentParser:
         "the demo CRM instead.",
     )
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --webhook: N worker processes on one HOST:PORT (shared Redis and database)",
+    )
+
+    commands.add_parser(
+        "web",
+        help="serve only the hand-off pages (password, PIN, portal redeem)",
+        description="Serve the hand-off pages on HOST:PORT without polling Telegram. With "
+        "BOT_TOKEN the chat is told through the Bot API; without, replies are printed here.",
+    )
 
     chat = commands.add_parser(
         "chat",
@@ -62,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
         help="validate every flow file",
         description="Validate every flow file; exit 1 on the first error.",
     )
+    draw = flow_commands.add_parser(
+        "draw",
+        help="draw a flow as a diagram (Mermaid or SVG)",
+        description="Draw a flow: steps with kind and text, branches, error loops (invalid), "
+        "hand-off links and @actions. Mermaid text for Markdown, or a standalone SVG.",
+    )
+    draw.add_argument("flow_id", metavar="ID", help="flow id (see `onboard flows list`)")
+    draw.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")
+    draw.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    flow_commands.add_parser(
+        "docs",
+        help="regenerate docs/flows/*.md and the README's flow diagrams",
+        description="Regenerate the committed flow diagrams from the flow files.",
+    )
 
     locales = commands.add_parser(
         "locales", help="message catalogs", description="Message catalogs (gettext, via Babel)."
@@ -73,8 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         ("extract", "rebuild locales/messages.pot from code and flows"),
         ("update", "merge the template into every locale's .po"),
         ("compile", "compile .po to .mo"),
+        ("check", "report every catalog problem as FILE:LINE: message; exit 1 if any"),
     ):
-        locale_commands.add_parser(name, help=text, description=text)
+        action = locale_commands.add_parser(name, help=text, description=text)
+        if name == "update":
+            action.add_argument(
+                "--drop-obsolete", action="store_true", help="delete #~ (obsolete) entries"
+            )
+        if name == "check":
+            action.add_argument("--dir", type=Path, help="catalogs to check (default: locales/)")
     return parser
 
 
@@ -100,8 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import commands  # noqa: PLC0415 - keeps `--help` fast
 
+    if args.command == "run" and args.workers > 1:
+        if not args.webhook:
+            raise ConfigError("--workers needs --webhook (polling allows one consumer)")
+        from bot.workers import run_workers  # noqa: PLC0415
+
+        return await run_workers(settings, args.workers, demo_crm=DEMO_CRM)
     if args.command == "run":
         return await commands.run(settings, webhook=args.webhook, demo_crm=DEMO_CRM)
+    if args.command == "web":
+        return await commands.web_pages(settings)
     if args.command == "chat":
         return await commands.chat(
             settings,
@@ -112,9 +155,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "crm":
         return await commands.crm_load(settings, args.file)
+    if args.command == "flows" and args.flows_command == "draw":
+        return commands.flows_draw(args.flow_id, args.format, args.output)
+    if args.command == "flows" and args.flows_command == "docs":
+        return commands.flows_docs()
     if args.command == "flows":
         return commands.flows(args.flows_command)
-    return commands.locales(args.locales_command)
+    return commands.locales(
+        args.locales_command,
+        drop_obsolete=getattr(args, "drop_obsolete", False),
+        directory=getattr(args, "dir", None),
+    )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,13 @@ from telegram.request import HTTPXRequest
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
-from bot.web import create_web_app
+from bot.web import serving, web_app_for
+from bot.workers import WorkerSeat
 from dialogs.errors import ConfigError, FlowLoadError
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs
@@ -38,7 +40,10 @@ async def chat(
         if fresh:
             await app.store.delete(TERMINAL_KEY)
         terminal = TerminalChat(app.engine, app.effects, app.catalogs, language=language)
-        await terminal.run(flow=flow)
+        pages = web_app_for(app, terminal.send)  # the page's "done" is printed in the chat
+        add_link_routes(pages, app.records, app.catalogs, app.clock, terminal.send)
+        async with serving(pages, settings.host, settings.port, required=False):
+            await terminal.run(flow=flow)
     finally:
         await app.close()
     return 0
@@ -76,11 +81,13 @@ def flows(action: str) -> int:
     return 0
 
 
-def locales(action: str) -> int:
+def locales(action: str, *, drop_obsolete: bool = False, directory: Path | None = None) -> int:
+    if action == "check":
+        return locales_check(directory)
     if action == "extract":
         print(f"wrote {extract_template()}")
     elif action == "update":
-        for path in update_catalogs():
+        for path in update_catalogs(drop_obsolete=drop_obsolete):
             print(f"updated {path}")
     else:
         for path in compile_catalogs():
@@ -88,30 +95,76 @@ def locales(action: str) -> int:
     return 0
 
 
-async def run(settings: Settings, *, webhook: bool, demo_crm: Path) -> int:
+def locales_check(directory: Path | None) -> int:
+    from bot.maint.catalog_check import check_catalogs  # noqa: PLC0415 - maintainers' tool
+
+    problems = check_catalogs(locales=directory)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problems" if problems else "catalogs OK")
+    return 1 if problems else 0
+
+
+def flows_draw(flow_id: str, fmt: str, output: Path | None) -> int:
+    from bot.maint.flow_graph import flow_graph  # noqa: PLC0415 - maintainers' tool
+    from bot.maint.mermaid import to_mermaid  # noqa: PLC0415
+    from bot.maint.svg import to_svg  # noqa: PLC0415
+
+    flow = FlowRegistry.from_directory().get(flow_id)
+    if flow is None:
+        raise ConfigError(f"no flow {flow_id!r} (see `onboard flows list`)")
+    graph = flow_graph(flow)
+    text = to_svg(graph) if fmt == "svg" else to_mermaid(graph)
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}")
+    return 0
+
+
+def flows_docs() -> int:
+    from bot.maint.flow_docs import write_docs  # noqa: PLC0415 - maintainers' tool
+
+    root = Path(__file__).resolve().parent.parent
+    for path in write_docs(root, FlowRegistry.from_directory()):
+        print(f"wrote {path}")
+    return 0
+
+
+async def run(
+    settings: Settings, *, webhook: bool, demo_crm: Path, worker: WorkerSeat | None = None
+) -> int:
     if settings.bot_token is None:
         print("No BOT_TOKEN set: starting the terminal chat on the demo CRM (Ctrl-D to quit).")
         return await chat(settings, flow=None, language=None, crm=demo_crm, fresh=False)
-    app = await build_app(settings)
+    app = await build_app(settings, delivery=worker.delivery if worker else None)
     token = settings.bot_token.get_secret_value()
     base = settings.telegram_api_base.rstrip("/")
     bot = Bot(
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=HTTPXRequest(connection_pool_size=64),
+        request=(worker and worker.request) or HTTPXRequest(connection_pool_size=64),
         get_updates_request=HTTPXRequest(read_timeout=40),
     )
     transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+    app.effects.outbox.notify = lambda key, replies, locale: transport.send(
+        key.chat_id, replies, locale
+    )  # a mail or SMS that cannot be sent is told in the chat
     try:
         async with bot:
-            await serve(app, transport, webhook=webhook)
+            await serve(app, transport, webhook=webhook, worker=worker)
     finally:
         await app.close()
     return 0
 
 
-async def serve(app: App, transport: TelegramTransport, *, webhook: bool) -> None:
+async def serve(
+    app: App, transport: TelegramTransport, *, webhook: bool, worker: WorkerSeat | None = None
+) -> None:
+    """One process; as one of several ``worker``s (bot/workers.py) it shares HOST:PORT
+    (SO_REUSEPORT), leaves ``setWebhook`` to the parent and housekeeping to worker 0."""
     settings = app.settings
     hook = None
     if webhook:
@@ -119,18 +172,21 @@ async def serve(app: App, transport: TelegramTransport, *, webhook: bool) -> Non
             raise ConfigError("--webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
         secret = settings.webhook_secret.get_secret_value()
         hook = (settings.webhook_path, transport.webhook_handler(secret))
-    web_app = create_web_app(app.records, app.catalogs, app.clock, hook)
+    web_app = web_app_for(app, transport.push, hook)
+    add_link_routes(web_app, app.records, app.catalogs, app.clock, transport.push)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    await web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    chores = asyncio.create_task(_housekeeping(app, stop))
+    chores = asyncio.create_task(_housekeeping(app, stop, worker))
     try:
-        if webhook:
+        if webhook and worker is not None:
+            await stop.wait()
+        elif webhook:
             assert settings.webhook_url is not None  # noqa: S101 - checked above
             await transport.bot.set_webhook(
                 settings.webhook_url,
@@ -144,14 +200,54 @@ async def serve(app: App, transport: TelegramTransport, *, webhook: bool) -> Non
             await transport.poll(stop)
     finally:
         chores.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await chores  # finish before the database closes under it
         await runner.cleanup()
 
 
-async def _housekeeping(app: App, stop: asyncio.Event, every_seconds: float = 3600) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
+async def _housekeeping(
+    app: App, stop: asyncio.Event, worker: WorkerSeat | None = None, every_seconds: float = 3600
+) -> None:
+    if worker is not None and worker.index != 0:
+        return
+    while True:
+        try:
             await asyncio.wait_for(stop.wait(), every_seconds)
-        await app.housekeeping()
+        except TimeoutError:
+            await app.housekeeping()
+        else:
+            return  # stopping: no chores while the process shuts down
+
+
+async def web_pages(settings: Settings) -> int:
+    """``onboard web``: only the hand-off pages. The chat is told through the Bot API when
+    BOT_TOKEN is set, else the bot's replies are printed here."""
+    app = await build_app(settings)
+    try:
+        if settings.bot_token is None:
+            printer = TerminalChat(app.engine, app.effects, app.catalogs)
+            await _serve_pages(app, web_app_for(app, printer.send))
+            return 0
+        base = settings.telegram_api_base.rstrip("/")
+        token = settings.bot_token.get_secret_value()
+        bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+        transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+        async with bot:
+            await _serve_pages(app, web_app_for(app, transport.push))
+    finally:
+        await app.close()
+    return 0
+
+
+async def _serve_pages(app: App, web_app: web.Application) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with serving(web_app, app.settings.host, app.settings.port):
+        log.info("pages on %s:%s", app.settings.host, app.settings.port)
+        await stop.wait()
 
 
 def hook_secret(settings: Settings) -> str | None:

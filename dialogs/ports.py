@@ -118,3 +118,41 @@ class TokenStore(Protocol):
         locale: str,
         expires_at: float,
     ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOutgoing(Outgoing):
+    """An :class:`Outgoing` that knows its conversation and its cap per address, so the sender
+    can enforce the cap across conversations and tell the customer about a late failure."""
+
+    key: ConversationKey | None = None
+    max_sends: int = 5
+    send_window: int = 600
+
+
+class SendLimiter(Protocol):
+    """A counter of sends per address shared by every worker and conversation."""
+
+    async def acquire(self, subject: str, *, now: float, limit: int, window: float) -> float:
+        """Record one send to ``subject`` if fewer than ``limit`` were recorded in the
+        ``window`` seconds before ``now``, and return 0; else record nothing and return the
+        seconds until a send is allowed again."""
+        ...
+
+    async def prepare(self) -> None:
+        """Connect and load scripts at start-up, so the first send costs one round trip."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A stored invitation link (only the hash of its token is kept)."""
+
+    flow: str
+    customer_id: int | None
+    locale: str
+    expires_at: float
+    used_at: float | None
+    used_by: str | None

@@ -179,3 +179,60 @@ class ConsentRow(Base):
     )
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     given_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+# -- delivery: send caps per address, invitation links ---------------------------------------
+
+
+class SendLimitRow(Base):
+    """Recent sends to one address (keyed hash), for the cap across conversations."""
+
+    __tablename__ = "send_limits"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sends: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON list of times
+    last_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+
+
+class InvitationRow(Base):
+    """A one-time invitation link (deep link ``/start <token>``); only the SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(100), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE")
+    )
+    locale: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    used_at: Mapped[float | None] = mapped_column(Float)
+    used_by: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- accounts: what the hand-off pages set (password and service PIN, hashed) ---------------
+
+
+class AccountRow(Base):
+    """A customer's portal account as far as the bot knows it: argon2id hashes only.
+
+    One per customer (or, for a flow without a CRM match, per conversation). A chosen PIN
+    waits in ``pending_pin_hash`` until the customer confirms they stored it safely.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    conversation_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    pending_pin_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    updated_at: Mapped[float] = mapped_column(Float, nullable=False)
+    password_set_at: Mapped[float | None] = mapped_column(Float)
+    pin_set_at: Mapped[float | None] = mapped_column(Float)
