@@ -4,78 +4,80 @@ webhook that only Telegram (knowing the secret) may call."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 from telegram import Bot
 
-from bot.app import build_app
+from bot.app import App, build_app
+from bot.config import Settings
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import TelegramTransport
 from bot.web import create_web_app
 from dialogs.events import ConversationKey
 from dialogs.state import ConversationState
-from tests.bot.harness import running_bot
+from tests.bot.harness import RunningBot, running_bot
 from tests.conftest import STORES, make_settings
 from tests.fakebotapi import FakeBotApi
 
 SECRET = "s3cret-webhook-token"
 
 
-def settings_for(store: str, tmp_path: Path, redis_url: str):  # type: ignore[no-untyped-def]
+def settings_for(store: str, tmp_path: Path, redis_url: str) -> Settings:
     return make_settings(tmp_path, redis_url=redis_url if store == "redis" else None)
 
 
-async def state_of(bot_app, key: ConversationKey) -> tuple[ConversationState, int]:  # type: ignore[no-untyped-def]
+async def state_of(bot_app: App, key: ConversationKey) -> tuple[ConversationState, int]:
     snapshot = await bot_app.store.begin(key, None)
     return ConversationState.decode(snapshot.data), snapshot.version
+
+
+@asynccontextmanager
+async def webhook_url(bot: RunningBot) -> AsyncIterator[str]:
+    """The bot's webhook served on loopback, as Telegram would call it."""
+    hook = ("/hook", bot.transport.webhook_handler(SECRET))
+    web_app = create_web_app(bot.app.records, bot.app.catalogs, bot.app.clock, hook)
+    async with TestServer(web_app) as server:
+        yield str(server.make_url("/hook"))
 
 
 @pytest.mark.parametrize("store", STORES)
 async def test_a_redelivered_update_is_applied_once(
     tmp_path: Path, app_redis: str, store: str
 ) -> None:
-    async with running_bot(settings_for(store, tmp_path, app_redis), poll=False) as bot:
-        web_app = create_web_app(
-            bot.app.records,
-            bot.app.catalogs,
-            bot.app.clock,
-            ("/hook", bot.transport.webhook_handler(SECRET)),
-        )
-        async with TestServer(web_app) as server:
-            url = str(server.make_url("/hook"))
-            start = bot.api.command(4242, "/start")
-            bad_eik = bot.api.text(4242, "12345")
-            for update in (start, bad_eik, bad_eik, start):
-                assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
-            texts = [m["text"] for m in bot.api.sent_messages(4242)]
-            assert len(texts) == 3  # intro + EIK question, then one "invalid EIK"
-            key = ConversationKey(bot.transport.bot_id, 4242, 4242)
-            state, version = await state_of(bot.app, key)
-            assert state.attempts == {"eik": 1}
-            assert version == 2
+    async with (
+        running_bot(settings_for(store, tmp_path, app_redis), poll=False) as bot,
+        webhook_url(bot) as url,
+    ):
+        start = bot.api.command(4242, "/start")
+        bad_eik = bot.api.text(4242, "12345")
+        for update in (start, bad_eik, bad_eik, start):
+            assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
+        texts = [m["text"] for m in bot.api.sent_messages(4242)]
+        assert len(texts) == 3  # intro + EIK question, then one "invalid EIK"
+        key = ConversationKey(bot.transport.bot_id, 4242, 4242)
+        state, version = await state_of(bot.app, key)
+        assert state.attempts == {"eik": 1}
+        assert version == 2
 
 
 @pytest.mark.parametrize("store", STORES)
 async def test_wrong_or_missing_webhook_secret_is_refused(
     tmp_path: Path, app_redis: str, store: str
 ) -> None:
-    async with running_bot(settings_for(store, tmp_path, app_redis), poll=False) as bot:
-        web_app = create_web_app(
-            bot.app.records,
-            bot.app.catalogs,
-            bot.app.clock,
-            ("/hook", bot.transport.webhook_handler(SECRET)),
-        )
-        async with TestServer(web_app) as server:
-            url = str(server.make_url("/hook"))
-            update = bot.api.command(4242, "/start")
-            assert await bot.api.post_webhook(url, update, secret_token="guess") == 401
-            assert await bot.api.post_webhook(url, update) == 401
-            assert bot.api.sent_messages(4242) == []
-            assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
-            assert len(bot.api.sent_messages(4242)) == 2
+    async with (
+        running_bot(settings_for(store, tmp_path, app_redis), poll=False) as bot,
+        webhook_url(bot) as url,
+    ):
+        update = bot.api.command(4242, "/start")
+        assert await bot.api.post_webhook(url, update, secret_token="guess") == 401
+        assert await bot.api.post_webhook(url, update) == 401
+        assert bot.api.sent_messages(4242) == []
+        assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
+        assert len(bot.api.sent_messages(4242)) == 2
 
 
 @pytest.mark.parametrize("store", STORES)
