@@ -25,6 +25,7 @@ from storage.limits import SqlSendLimiter
 from storage.records import SqlRecords
 
 log = logging.getLogger(__name__)
+IDLE_COUNTER = 86_400.0
 
 
 @dataclass
@@ -41,11 +42,14 @@ class App:
     clock: Clock
 
     async def housekeeping(self) -> None:
-        """Drop expired conversations from the embedded store (Redis expires keys itself)."""
+        """Drop expired conversations from the embedded store (Redis expires keys itself) and
+        send/submission counters idle for a day (SQL; the longest window is minutes)."""
         purge = getattr(self.store, "purge_expired", None)
         if purge is not None:
             removed = await purge()
             log.info("housekeeping: %s expired conversations removed", removed)
+        counters = await SqlSendLimiter(self.db).purge(now=self.clock(), older_than=IDLE_COUNTER)
+        log.info("housekeeping: %s idle rate-limit counters removed", counters)
 
     async def close(self) -> None:
         await self.effects.close()

@@ -107,3 +107,21 @@ async def test_the_conversation_survives_a_restart(tmp_path: Path) -> None:
         bot.api.state._update_ids = itertools.count(200000001)  # Telegram's ids keep growing
         alice = bot.customer(user_id=99)
         assert await alice.send("/start") == [t(commands.RESUME, "en"), EMAIL]
+
+
+async def test_housekeeping_forgets_idle_rate_limit_counters(tmp_path: Path) -> None:
+    from bot.app import IDLE_COUNTER, build_app
+    from storage.limits import SqlSendLimiter
+
+    now = [1_800_000_000.0]
+    app = await build_app(make_settings(tmp_path), clock=lambda: now[0])
+    try:
+        limiter = SqlSendLimiter(app.db)
+        await limiter.acquire("old", now=now[0] - IDLE_COUNTER - 1, limit=5, window=600)
+        await limiter.acquire("recent", now=now[0] - 60, limit=5, window=600)
+        await app.housekeeping()
+        async with app.db.connect() as connection:
+            rows = (await connection.execute(text("SELECT subject FROM send_limits"))).all()
+        assert [r[0] for r in rows] == ["recent"]
+    finally:
+        await app.close()
