@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bench.botapi import BOT_ID, callback_update, text_update
 from bench.customers import FIRST_USER_ID, UPDATES_PER_CUSTOMER, Stats, eik, email
@@ -162,7 +162,10 @@ async def _one(where: Place, workers: int, customers: int, in_flight: int) -> di
     command += ["--database-url", where.database_url]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603, ASYNC220
-    redis: Redis = Redis.from_url(where.redis_url)
+    # The driver reads PINs with as many customers in flight as the run has: a blocking pool
+    # waits for a connection instead of failing past redis-py's default 100.
+    pool = BlockingConnectionPool.from_url(where.redis_url, max_connections=64, timeout=10)
+    redis: Redis = Redis.from_pool(pool)  # closing the client closes the pool
     try:
         await _wait_ready(port, server)
         await _drive(port, redis, min(customers, in_flight), in_flight, 1)  # warm every worker

@@ -36,9 +36,17 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
+POSTGRES_POOL = {"pool_size": 15, "max_overflow": 15}
+"""SQLAlchemy's default (5 + 10) makes updates queue for a connection at a few hundred in
+flight. At most 30 per worker: PostgreSQL's default of 100 connections serves three workers."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for ``url`` (plain ``sqlite:///x.db`` / ``postgresql://`` accepted)."""
-    engine = create_async_engine(async_url(url), **kwargs)
+    full_url = async_url(url)
+    if full_url.startswith("postgresql"):
+        kwargs = {**POSTGRES_POOL, **kwargs}
+    engine = create_async_engine(full_url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine

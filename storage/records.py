@@ -12,7 +12,7 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, exists, select, true, update
+from sqlalchemy import ColumnElement, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.util.typing import TupleAny
@@ -123,6 +123,9 @@ class SqlRecords:
     """CRM records, requests for a person and hand-off tokens in SQL."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        # Look-ups and token writes sit on the update path: they use Core on a pooled
+        # connection (an ORM session per call cost a third of the bot's CPU in the benchmark).
+        self._engine = engine
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False
         )
@@ -147,8 +150,8 @@ class SqlRecords:
             _has_email(email),
             _has_phone(phone),
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
         if row is None:
             return None
         flags = {str(name): bool(value) for name, value in (row.flags or {}).items()}
@@ -178,7 +181,7 @@ class SqlRecords:
         locale: str,
         expires_at: float,
     ) -> None:
-        row = HandoffTokenRow(
+        statement = insert(HandoffTokenRow).values(
             token_hash=token_hash,
             purpose=purpose,
             conversation_key=str(key),
@@ -186,8 +189,8 @@ class SqlRecords:
             locale=locale,
             expires_at=expires_at,
         )
-        async with self._sessions.begin() as session:
-            session.add(row)
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
 
     async def get_token(self, token_hash: str) -> TokenInfo | None:
         """The token whatever its state (check :meth:`TokenInfo.usable`), or None."""
