@@ -45,11 +45,14 @@ class App:
         """Drop expired conversations from the embedded store (Redis expires keys itself) and
         send/submission counters idle for a day (SQL; the longest window is minutes)."""
         purge = getattr(self.store, "purge_expired", None)
-        if purge is not None:
-            removed = await purge()
-            log.info("housekeeping: %s expired conversations removed", removed)
+        removed = await purge() if purge is not None else 0
         counters = await SqlSendLimiter(self.db).purge(now=self.clock(), older_than=IDLE_COUNTER)
-        log.info("housekeeping: %s idle rate-limit counters removed", counters)
+        if removed or counters:  # quiet otherwise: the terminal chat shares this stderr
+            log.info(
+                "housekeeping: removed %s expired conversations, %s idle counters",
+                removed,
+                counters,
+            )
 
     async def close(self) -> None:
         await self.effects.close()
