@@ -24,7 +24,8 @@ from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, Catalogs, negotiate
 from dialogs.ports import Clock, Invitation, StateStore
 from dialogs.replies import Reply, Text
-from dialogs.steps.link import VERIFY_PATH, link_signal, new_token, token_hash
+from dialogs.steps.handoff import token_hash
+from dialogs.steps.link import VERIFY_PATH, link_signal, new_token
 from dialogs.turn import Services
 from storage.invitations import SqlInvitations
 from storage.records import SqlRecords

@@ -9,7 +9,6 @@ refused in the chat.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Literal
@@ -21,6 +20,7 @@ from dialogs.ports import Outgoing
 from dialogs.replies import Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.code import Code
+from dialogs.steps.handoff import token_hash
 from dialogs.turn import Turn
 
 VERIFY_PATH = "verify"
@@ -42,10 +42,6 @@ INVITATION_ONLY = N_(
     "This registration works only with your personal invitation link. Please open the link "
     "from your invitation, or send /human and a person will help you."
 )
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
