@@ -21,8 +21,10 @@ from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import TelegramTransport
+from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
+from dialogs.replies import Reply
 from storage.crm_import import load_crm
 from tests.fakebotapi import FakeBotApi
 
@@ -60,14 +62,26 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, *, clock: Clock | None = None, poll: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    poll: bool = True,
+    real_delivery: bool = False,
+    retry_delays: tuple[float, ...] | None = None,
+    **build_options: Any,
 ) -> AsyncIterator[RunningBot]:
+    """The bot as deployed. Mails and SMS go to a recording development sink, or with
+    ``real_delivery`` to what ``settings`` configure (SMTP, SMS gateway); ``build_options``
+    go to :func:`bot.app.build_app` (e.g. ``flows_dir``, ``locales_dir``)."""
     async with FakeBotApi() as api:
         delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
-        kwargs: dict[str, Any] = {"delivery": delivery}
+        if not real_delivery:
+            build_options["delivery"] = delivery
         if clock is not None:
-            kwargs["clock"] = clock
-        app = await build_app(settings, **kwargs)
+            build_options["clock"] = clock
+        app = await build_app(settings, **build_options)
+        if retry_delays is not None:
+            app.effects.outbox.retry_delays = retry_delays
         await load_crm(app.db, DEMO_CRM)
         bot = Bot(
             api.token,
@@ -76,6 +90,11 @@ async def running_bot(
             request=HTTPXRequest(connection_pool_size=16),
         )
         transport = ObservedTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+
+        async def notify(key: ConversationKey, replies: list[Reply], locale: str) -> None:
+            await transport.send(key.chat_id, replies, locale)  # as `onboard run` wires it
+
+        app.effects.outbox.notify = notify
         stop = asyncio.Event()
         async with bot:
             poller = None
