@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import phonenumbers
 import yaml
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +30,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dialogs import validators
 from dialogs.errors import ImportRowError
 from storage.crm_contracts import ConsentKind, ContractIn, replace_contracts
 from storage.db import dialect_insert
@@ -113,10 +113,9 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
 
 def _email(value: str) -> str:
     try:
-        result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
+        return validators.email(value)
+    except validators.Invalid as exc:
         raise ValueError(f"{value!r} is not a valid e-mail address ({exc})") from exc
-    return result.normalized.lower()
 
 
 def _phone(value: str, region: str | None) -> str:

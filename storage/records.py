@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.util.typing import TupleAny
 
+from dialogs import validators
 from dialogs.events import ConversationKey
 from dialogs.ports import CustomerMatch, HumanRequest
 from storage.models import (
@@ -32,8 +32,8 @@ from storage.taxids import normalise_tax_id
 def normalise_email(value: str) -> str:
     """The form e-mails are stored and compared in: validated, normalised, lower-case."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
+        return validators.email(value)
+    except validators.Invalid:
         return value.strip().lower()
 
 
