@@ -19,6 +19,7 @@ from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
 from dialogs.ports import Clock, Delivery, SendLimiter, StateStore
 from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import Services
+from storage.contracts import SqlContracts
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
@@ -95,6 +96,7 @@ async def build_app(
     db = create_engine(settings.database_url)
     await migrate(db)
     records = SqlRecords(db)
+    contracts = SqlContracts(db)
     secret = (
         settings.secret_key.get_secret_value()
         if settings.secret_key
@@ -110,6 +112,7 @@ async def build_app(
         link_ttl=settings.password_link_ttl_minutes * 60,
         portal_url=settings.portal_url,
         portal_handoff_url=settings.portal_handoff_url,
+        contracts=contracts,
     )
     engine: Engine = InvitationEngine(
         flows, store, services, invitations=SqlInvitations(db), default_flow=settings.default_flow
@@ -118,7 +121,13 @@ async def build_app(
     limiter = build_send_limiter(settings, db)
     await limiter.prepare()
     effects = EffectRunner(
-        delivery, records, records, limiter=limiter, secret=secret.encode(), clock=clock
+        delivery,
+        records,
+        records,
+        limiter=limiter,
+        secret=secret.encode(),
+        clock=clock,
+        consents=contracts,
     )
     app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
     await app.housekeeping()

@@ -15,9 +15,10 @@ import time
 from collections.abc import Sequence
 
 from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Outbox
-from dialogs.effects import Effect, RecordHuman, SendOutgoing, StoreToken
+from dialogs.effects import Effect, RecordConsent, RecordHuman, SendOutgoing, StoreToken
 from dialogs.ports import (
     Clock,
+    ConsentRecorder,
     ConversationOutgoing,
     Delivery,
     Outgoing,
@@ -52,7 +53,9 @@ class EffectRunner:
         secret: bytes = b"",
         clock: Clock = time.time,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        consents: ConsentRecorder | None = None,
     ) -> None:
+        self.consents = consents
         self.delivery = delivery
         self.records = records
         self.tokens = tokens
@@ -81,6 +84,10 @@ class EffectRunner:
             elif isinstance(effect, RecordHuman):
                 number = await self.records.record_human_request(effect.request)
                 log.info("human request %s recorded for %s", number, effect.request.key)
+            elif isinstance(effect, RecordConsent):
+                if self.consents is None:
+                    raise RuntimeError("a flow records consents but no consent store is wired")
+                await self.consents.record_consent(effect.customer_id, effect.kind, effect.given_at)
         return notices
 
     async def _send(self, message: Outgoing) -> Reply | None:

@@ -28,4 +28,13 @@ class RecordHuman:
     request: HumanRequest
 
 
-Effect = SendOutgoing | StoreToken | RecordHuman
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    """A declaration the customer gave in the chat (e.g. seed 001's e-communication)."""
+
+    customer_id: int
+    kind: str
+    given_at: float
+
+
+Effect = SendOutgoing | StoreToken | RecordHuman | RecordConsent

@@ -72,13 +72,70 @@ class RecordLookup(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    serial: str  # a serial number, or a licence key with its dashes
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContractInfo:
+    number: str
+    product: str
+    edition: str | None
+    active: bool
+    devices: tuple[DeviceInfo, ...]
+    holder: str | None = None
+    online_bought: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContractMatch:
+    customer_id: int
+    contract_number: str
+    edition: str | None
+
+
+class ContractLookup(Protocol):
+    """Read-only look-ups of contracts, devices and consents. Every mismatch is the same
+    ``None``/``False``: an answer never says which part of the input was wrong."""
+
+    async def find_contract(
+        self, *, tax_scheme: str, tax_id: str, number: str, serial: str
+    ) -> ContractMatch | None:
+        """The active contract of this taxpayer with this number carrying this device."""
+        ...
+
+    async def contracts_of(self, customer_id: int) -> list[ContractInfo]:
+        """The customer's contracts, active first, each with its device lines."""
+        ...
+
+    async def bought_online(self, *, email: str, phone: str) -> bool:
+        """An active policy bought online with exactly this e-mail and phone exists."""
+        ...
+
+    async def has_consent(self, customer_id: int, kind: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
 class HumanRequest:
+    """A customer asked for a person: ``kind`` "help" (``/human``, an escalation point) or
+    "callback" (seed 001: the company calls back within 2 days). ``details`` carries the
+    context an agent needs (what failed, the number to call, the question)."""
+
     key: ConversationKey
     flow: str | None
     step: str | None
     locale: str
     reason: str
     created_at: float
+    kind: str = "help"
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class ConsentRecorder(Protocol):
+    async def record_consent(self, customer_id: int, kind: str, at: float) -> None:
+        """Idempotent: giving a declaration twice keeps the first time."""
+        ...
 
 
 class RequestRecorder(Protocol):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from dialogs.effects import Effect
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
-from dialogs.ports import Clock, RecordLookup
+from dialogs.ports import Clock, ContractLookup, RecordLookup
 from dialogs.replies import Button, Reply, Text
 from dialogs.state import ConversationState
 
@@ -29,6 +29,7 @@ class Services:
     link_ttl: int = 1800  # hand-off links live this long unless the flow says otherwise
     portal_url: str | None = None  # the customer portal's login page, linked when done
     portal_handoff_url: str | None = None  # where a ``portal`` hand-off sends the customer
+    contracts: ContractLookup | None = None  # contracts, devices, consents (hu, kk, de, pl)
 
 
 @dataclass(slots=True)

@@ -4,37 +4,14 @@ what the customer typed was wrong."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dialogs.ports import ContractInfo, ContractMatch, DeviceInfo
 from storage.crm_contracts import clean_code
 from storage.db import dialect_insert
 from storage.models import ConsentRow, ContractRow, CustomerRow, DeviceRow
 from storage.taxids import normalise_tax_id
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    serial: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ContractInfo:
-    number: str
-    product: str
-    edition: str | None
-    active: bool
-    devices: tuple[DeviceInfo, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ContractMatch:
-    customer_id: int
-    contract_number: str
-    edition: str | None
 
 
 class SqlContracts:
@@ -71,20 +48,43 @@ class SqlContracts:
         """The customer's contracts, active first, each with its device lines."""
         c = ContractRow
         query = (
-            select(c.id, c.number, c.product, c.edition, c.active, DeviceRow.serial, DeviceRow.name)
+            select(
+                c.id,
+                c.number,
+                c.product,
+                c.edition,
+                c.active,
+                c.holder,
+                c.online_bought,
+                DeviceRow.serial,
+                DeviceRow.name,
+            )
             .outerjoin(DeviceRow, DeviceRow.contract_id == ContractRow.id)
             .where(ContractRow.customer_id == customer_id)
             .order_by(ContractRow.active.desc(), ContractRow.number, DeviceRow.id)
         )
-        contracts: dict[int, tuple[tuple[str, str, str | None, bool], list[DeviceInfo]]] = {}
+        heads: dict[int, tuple[str, str, str | None, bool, str | None, bool]] = {}
+        devices: dict[int, list[DeviceInfo]] = {}
         async with self._engine.connect() as connection:
-            for cid, number, product, edition, active, serial, name in (
+            for cid, number, product, edition, active, holder, online, serial, name in (
                 await connection.execute(query)
             ).all():
-                _, devices = contracts.setdefault(cid, ((number, product, edition, active), []))
+                heads.setdefault(cid, (number, product, edition, active, holder, bool(online)))
+                found = devices.setdefault(cid, [])
                 if serial is not None:
-                    devices.append(DeviceInfo(serial, name))
-        return [ContractInfo(*head, tuple(devices)) for head, devices in contracts.values()]
+                    found.append(DeviceInfo(serial, name))
+        return [
+            ContractInfo(
+                number=number,
+                product=product,
+                edition=edition,
+                active=active,
+                devices=tuple(devices[cid]),
+                holder=holder,
+                online_bought=online,
+            )
+            for cid, (number, product, edition, active, holder, online) in heads.items()
+        ]
 
     async def bought_online(self, *, email: str, phone: str) -> bool:
         """Seed 002: an active policy bought online with exactly this e-mail and phone means

@@ -104,6 +104,8 @@ class HumanRequestRow(Base):
     locale: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="help")
+    details: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class HandoffTokenRow(Base):

@@ -165,6 +165,8 @@ class SqlRecords:
             locale=request.locale,
             reason=request.reason,
             created_at=request.created_at,
+            kind=request.kind,
+            details=dict(request.details) or None,
         )
         async with self._sessions.begin() as session:
             session.add(row)
