@@ -1,0 +1,99 @@
+"""The outgoing limiter's arithmetic, on a virtual clock (the end-to-end burst through the
+transport and the loopback Bot API is in tests/support)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.telegram.ratelimit import Limits, OutgoingLimiter
+
+
+class VirtualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def send_times(limiter: OutgoingLimiter, clock: VirtualClock, chats: list[int]) -> list[float]:
+    """When each message would leave if all were queued at the same instant."""
+    return [clock.now + limiter.reserve(chat) for chat in chats]
+
+
+def test_a_private_chat_gets_a_short_burst_then_one_per_second() -> None:
+    clock = VirtualClock()
+    limiter = OutgoingLimiter(Limits(chat_rate=1, chat_burst=3), clock=clock)
+    times = send_times(limiter, clock, [7] * 6)
+    assert [t - 1000 for t in times] == pytest.approx([0, 0, 0, 1, 2, 3])
+
+
+def test_a_group_gets_twenty_a_minute_and_a_burst_of_one_hundred_is_spread_not_dropped() -> None:
+    clock = VirtualClock()
+    limiter = OutgoingLimiter(clock=clock)
+    times = send_times(limiter, clock, [-100123] * 100)
+    assert len(times) == 100
+    assert times == sorted(times)  # order kept
+    for start in times:  # no 60-second window holds more than 20 messages
+        assert sum(start <= t < start + 60 for t in times) <= 20
+    assert times[-1] - times[0] == pytest.approx(80 * 3)
+
+
+async def test_the_bot_wide_limit_spans_chats_and_keeps_each_chats_order() -> None:
+    clock = VirtualClock()
+    sent: list[tuple[float, int, int]] = []
+
+    async def sleep(seconds: float) -> None:  # virtual time: wake in order of due time
+        due = clock.now + seconds
+        while clock.now < due:
+            await asyncio.sleep(0)
+            clock.now = min(due, clock.now + 0.001)
+
+    limiter = OutgoingLimiter(clock=clock, sleep=sleep)
+
+    async def send(chat: int, n: int) -> None:
+        await limiter.wait(chat)
+        sent.append((clock.now, chat, n))
+
+    await asyncio.gather(*(send(chat, n) for n in range(4) for chat in range(1, 31)))
+    assert len(sent) == 120
+    times = sorted(t for t, _, _ in sent)
+    for start in times:
+        assert sum(start <= t < start + 1 for t in times) <= 31
+    for chat in range(1, 31):
+        assert [n for _, c, n in sent if c == chat] == [0, 1, 2, 3]
+
+
+def test_a_429_holds_that_chat_and_the_queue_behind_it() -> None:
+    clock = VirtualClock()
+    limiter = OutgoingLimiter(clock=clock)
+    assert limiter.reserve(7) == 0
+    limiter.retry_after(7, 5)
+    assert limiter.reserve(7) == pytest.approx(5)
+    assert limiter.reserve(8) == 0  # other chats go on
+
+
+def test_idle_chats_are_forgotten() -> None:
+    clock = VirtualClock()
+    limiter = OutgoingLimiter(clock=clock, idle_after=60)
+    for chat in range(1, 101):
+        limiter.reserve(chat)
+    clock.now += 120
+    limiter.reserve(1)
+    assert set(limiter.chats) == {1}
+
+
+async def test_wait_sleeps_for_the_booked_delay() -> None:
+    clock = VirtualClock()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    limiter = OutgoingLimiter(Limits(chat_burst=1), clock=clock, sleep=sleep)
+    await limiter.wait(7)
+    await limiter.wait(7)
+    assert slept == [pytest.approx(1.0)]
