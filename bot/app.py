@@ -87,6 +87,7 @@ async def build_app(
     clock: Clock = time.time,
     locales_dir: Path = DEFAULT_LOCALES_DIR,
     flows_dir: Path = FLOWS_DIR,
+    migrate_schema: bool = True,
 ) -> App:
     catalogs = Catalogs(locales_dir)
     flows = FlowRegistry.from_directory(flows_dir, known_messages=catalogs.template_ids)
@@ -94,7 +95,8 @@ async def build_app(
         [step for flow in flows for step in flow.steps.values()], settings.portal_handoff_url
     )
     db = create_engine(settings.database_url)
-    await migrate(db)
+    if migrate_schema:
+        await migrate(db)
     records = SqlRecords(db)
     contracts = SqlContracts(db)
     secret = (

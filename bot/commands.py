@@ -138,7 +138,11 @@ async def run(
     if settings.bot_token is None:
         print("No BOT_TOKEN set: starting the terminal chat on the demo CRM (Ctrl-D to quit).")
         return await chat(settings, flow=None, language=None, crm=demo_crm, fresh=False)
-    app = await build_app(settings, delivery=worker.delivery if worker else None)
+    app = await build_app(
+        settings,
+        delivery=worker.delivery if worker else None,
+        migrate_schema=worker is None,  # the supervisor migrated before starting workers
+    )
     token = settings.bot_token.get_secret_value()
     base = settings.telegram_api_base.rstrip("/")
     bot = Bot(

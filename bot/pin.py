@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 import secrets
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from dialogs.i18n import N_
 from dialogs.replies import Text
 from dialogs.steps.handoff import PinPolicy
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PIN_DIGITS_ONLY = N_("Use digits only.")
 PIN_TOO_SHORT = N_("Use at least {count} digits.")
@@ -92,6 +94,8 @@ def _latin1(text: str) -> bool:
 def pin_pdf(pin: str, title: str, note: str) -> bytes:
     """A one-page PDF with the PIN (texts already translated). Uncompressed, and the PIN in
     a core font: the file is tiny and the PIN stays findable by a search in the file."""
+    from fpdf import FPDF  # noqa: PLC0415 - fpdf2 and Pillow cost ~25 MB; only this page needs them
+
     pdf = FPDF(format="A4")
     pdf.set_compression(False)
     pdf.set_creator("onboard")

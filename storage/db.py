@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.models import AppSecretRow
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _HERE = Path(__file__).resolve().parent
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -61,13 +62,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def alembic_config() -> Config:
-    """The Alembic configuration of the packaged migrations (no file in the CWD needed)."""
+    """The Alembic configuration of the packaged migrations (no file in the CWD needed).
+
+    Alembic is imported here, not at the top: a worker whose supervisor migrated never loads
+    it (~10 MB of a worker's memory)."""
+    from alembic.config import Config  # noqa: PLC0415
+
     config = Config(str(_HERE / "alembic.ini"))
     config.set_main_option("script_location", str(_HERE / "migrations"))
     return config
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
+    from alembic import command  # noqa: PLC0415
+
     config.attributes["connection"] = connection
     command.upgrade(config, "heads")  # every branch: features may add migrations side by side
 
