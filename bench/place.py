@@ -39,6 +39,7 @@ class Place:
             "webhook_secret": WEBHOOK_SECRET,
             "webhook_url": "https://onboard.example.com/telegram/webhook",
             "log_level": "WARNING",
+            "telegram_rate_limits": False,  # the in-process Bot API has no limits to respect
             **extra,
         }
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

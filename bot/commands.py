@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
+from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
@@ -152,7 +153,13 @@ async def run(
         request=(worker and worker.request) or HTTPXRequest(connection_pool_size=64),
         get_updates_request=HTTPXRequest(read_timeout=40),
     )
-    transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+    transport = TelegramTransport(
+        bot,
+        app.engine,
+        TelegramRenderer(app.catalogs),
+        app.effects,
+        limiter=outgoing_limiter(settings, workers=worker.count if worker else 1),
+    )
     app.effects.outbox.notify = lambda key, replies, locale: transport.send(
         key.chat_id, replies, locale
     )  # a mail or SMS that cannot be sent is told in the chat
@@ -235,7 +242,13 @@ async def web_pages(settings: Settings) -> int:
         base = settings.telegram_api_base.rstrip("/")
         token = settings.bot_token.get_secret_value()
         bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
-        transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+        transport = TelegramTransport(
+            bot,
+            app.engine,
+            TelegramRenderer(app.catalogs),
+            app.effects,
+            limiter=outgoing_limiter(settings),
+        )
         async with bot:
             await _serve_pages(app, web_app_for(app, transport.push))
     finally:

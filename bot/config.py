@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to")
     webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token")
     webhook_path: str = "/telegram/webhook"
+    telegram_rate_limits: bool = Field(
+        True, description="Pace outgoing messages (1/s per chat, 20/min per group, 30/s in all)"
+    )
     host: str = Field("127.0.0.1", description="Address the web server listens on")
     port: int = Field(8080, description="Port of the web server (webhook + pages)")
     public_url: str = Field("http://127.0.0.1:8080", description="Base URL of the web pages")

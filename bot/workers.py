@@ -45,6 +45,7 @@ class WorkerSeat:
 
     index: int
     request: Any = None
+    count: int = 1  # how many workers share the bot (they divide its bot-wide send rate)
     delivery: Delivery | None = None
 
 
@@ -56,7 +57,9 @@ def _hooks(path: str | None) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _worker_main(settings: Settings, index: int, hooks_path: str | None, demo_crm: Path) -> None:
+def _worker_main(
+    settings: Settings, index: int, hooks_path: str | None, demo_crm: Path, count: int = 1
+) -> None:
     """Entry point of a spawned worker process."""
     from bot import commands  # noqa: PLC0415 - in the child only
 
@@ -71,6 +74,7 @@ def _worker_main(settings: Settings, index: int, hooks_path: str | None, demo_cr
         index,
         request=hooks.request() if hooks else None,
         delivery=hooks.delivery(settings) if hooks else None,
+        count=count,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(commands.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
@@ -124,7 +128,7 @@ class Supervisor:
     def _spawn(self, index: int) -> BaseProcess:
         process = self._context.Process(
             target=_worker_main,
-            args=(self.settings, index, self.hooks, self.demo_crm),
+            args=(self.settings, index, self.hooks, self.demo_crm, self.count),
             name=f"onboard-worker-{index}",
             daemon=False,
         )

@@ -18,9 +18,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from bot.config import Settings
 from dialogs.ports import Clock
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -86,17 +87,20 @@ class Gcra:
 
 @dataclass(slots=True)
 class Window:
-    """At most ``limit`` messages in any ``period`` seconds (the booked times are kept)."""
+    """At most ``limit`` messages in any ``period`` seconds (the booked times are kept).
+    ``slack`` widens the window a little: Telegram counts arrivals, and a request may arrive
+    later than its booked time while the next one is on time."""
 
     limit: int
     period: float
+    slack: float = 0.0
     booked: deque[float] = field(default_factory=deque)
     paused: float = 0.0
 
     def earliest(self, now: float) -> float:
         at = max(now, self.paused, self.booked[-1] if self.booked else now)
         if len(self.booked) >= self.limit:
-            at = max(at, self.booked[-self.limit] + self.period)
+            at = max(at, self.booked[-self.limit] + self.period + self.slack)
         return at
 
     def charge(self, at: float) -> None:
@@ -108,7 +112,8 @@ class Window:
         self.paused = max(self.paused, until)
 
     def idle(self, now: float) -> bool:
-        return self.paused <= now and (not self.booked or self.booked[-1] + self.period <= now)
+        end = self.booked[-1] + self.period + self.slack if self.booked else now
+        return self.paused <= now and end <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +122,13 @@ class Limits:
     chat_burst: int = 3  # a turn's two or three replies go out together
     group_limit: int = 20  # per group or channel ...
     group_period: float = 60.0  # ... in any this many seconds
+    group_slack: float = 1.0  # for arrival jitter
     bot_rate: float = 30.0  # all chats together, messages/s, evenly spaced
 
     def per_worker(self, workers: int) -> Limits:
         """The share of one of ``workers`` processes (chats stick to no worker, so each
         process keeps the per-chat limits and divides the bot-wide rate)."""
-        return Limits(
-            self.chat_rate,
-            self.chat_burst,
-            self.group_limit,
-            self.group_period,
-            self.bot_rate / max(1, workers),
-        )
+        return replace(self, bot_rate=self.bot_rate / max(1, workers))
 
 
 class OutgoingLimiter:
@@ -155,7 +155,7 @@ class OutgoingLimiter:
             limits = self.limits
             group = isinstance(chat_id, str) or chat_id < 0  # groups, supergroups, channels
             bucket = (
-                Window(limits.group_limit, limits.group_period)
+                Window(limits.group_limit, limits.group_period, limits.group_slack)
                 if group
                 else Gcra(limits.chat_rate, limits.chat_burst)
             )
@@ -195,3 +195,10 @@ class OutgoingLimiter:
         self._next_sweep = now + self.idle_after
         for chat in [chat for chat, bucket in self.chats.items() if bucket.idle(now)]:
             del self.chats[chat]
+
+
+def outgoing_limiter(settings: Settings, *, workers: int = 1) -> OutgoingLimiter | None:
+    """The limiter of one process of ``workers``, or None when the settings switch it off."""
+    if not settings.telegram_rate_limits:
+        return None
+    return OutgoingLimiter(Limits().per_worker(workers))

@@ -15,6 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.effects import EffectRunner
 from bot.telegram.parse import event_from_json, event_from_update
+from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
 from bot.telegram.render import Outgoing, TelegramRenderer
 from dialogs.engine import Engine
 from dialogs.events import Event
@@ -30,13 +31,23 @@ GENERIC_ERROR = N_(
     "your earlier answers are kept."
 )
 SEND_ATTEMPTS = 3
+RETRY_AFTER_ATTEMPTS = 30
+"""A 429 is waited out this many times in a row before the call fails (Telegram always says
+how long to wait, so this only guards against a server that never stops saying 429)."""
 
 
 class TelegramTransport:
     def __init__(
-        self, bot: Bot, engine: Engine, renderer: TelegramRenderer, effects: EffectRunner
+        self,
+        bot: Bot,
+        engine: Engine,
+        renderer: TelegramRenderer,
+        effects: EffectRunner,
+        *,
+        limiter: OutgoingLimiter | None = None,
     ) -> None:
         self.bot = bot
+        self.limiter = limiter  # None: no outgoing limits (the benchmark's in-process API)
         self.engine = engine
         self.renderer = renderer
         self.effects = effects
@@ -91,8 +102,6 @@ class TelegramTransport:
             try:
                 await self._call("sendMessage", chat_id=chat_id, **kwargs)
                 return
-            except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
             except BadRequest as exc:
                 if not message.links or "url" not in str(exc).lower():
                     raise
@@ -105,9 +114,31 @@ class TelegramTransport:
     async def _call(self, endpoint: str, **params: object) -> Any:
         """A Bot API call through the bot's own request object (same errors, retries and
         timeouts as ``Bot.send_message``), returning the raw JSON result: nothing we send reads
-        the echoed ``Message``, so it is not parsed into python-telegram-bot objects."""
+        the echoed ``Message``, so it is not parsed into python-telegram-bot objects.
+
+        Calls that post into a chat wait for their slot in the outgoing limits first; a 429 is
+        waited out (``retry_after``, the chat's queue held too) and the call made again, so a
+        limited message is late, never lost."""
         data = {name: value for name, value in params.items() if value is not None}
-        return await self.bot._post(endpoint, data)
+        chat = data.get("chat_id")
+        chat_id = chat if isinstance(chat, int | str) else None
+        limiter = self.limiter if endpoint.lower() in MESSAGE_METHODS else None
+        attempts = 0
+        while True:
+            if limiter is not None:
+                await limiter.wait(chat_id)
+            try:
+                return await self.bot._post(endpoint, data)
+            except RetryAfter as exc:
+                attempts += 1
+                seconds = _seconds(exc.retry_after)
+                log.warning("%s to chat %s: 429, retry in %.0f s", endpoint, chat_id, seconds)
+                if attempts >= RETRY_AFTER_ATTEMPTS:
+                    raise
+                if limiter is not None:
+                    limiter.retry_after(chat_id, seconds)
+                else:
+                    await asyncio.sleep(seconds)
 
     async def _quietly(self, call: Any) -> None:
         try:

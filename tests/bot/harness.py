@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.telegram.ratelimit import OutgoingLimiter
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import TelegramTransport
 from dialogs.events import ConversationKey
@@ -68,6 +69,7 @@ async def running_bot(
     poll: bool = True,
     real_delivery: bool = False,
     retry_delays: tuple[float, ...] | None = None,
+    limiter: OutgoingLimiter | None = None,
     **build_options: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot as deployed. Mails and SMS go to a recording development sink, or with
@@ -89,7 +91,9 @@ async def running_bot(
             base_file_url=f"{api.base_url}/file/bot",
             request=HTTPXRequest(connection_pool_size=16),
         )
-        transport = ObservedTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+        transport = ObservedTransport(
+            bot, app.engine, TelegramRenderer(app.catalogs), app.effects, limiter=limiter
+        )
 
         async def notify(key: ConversationKey, replies: list[Reply], locale: str) -> None:
             await transport.send(key.chat_id, replies, locale)  # as `onboard run` wires it

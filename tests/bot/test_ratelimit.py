@@ -32,7 +32,7 @@ def test_a_private_chat_gets_a_short_burst_then_one_per_second() -> None:
 
 def test_a_group_gets_twenty_a_minute_and_a_burst_of_one_hundred_is_spread_not_dropped() -> None:
     clock = VirtualClock()
-    limiter = OutgoingLimiter(clock=clock)
+    limiter = OutgoingLimiter(Limits(group_slack=0), clock=clock)
     times = send_times(limiter, clock, [-100123] * 100)
     assert len(times) == 100
     assert times == sorted(times)  # order kept
@@ -97,3 +97,8 @@ async def test_wait_sleeps_for_the_booked_delay() -> None:
     await limiter.wait(7)
     await limiter.wait(7)
     assert slept == [pytest.approx(1.0)]
+
+
+def test_each_of_n_workers_takes_a_share_of_the_bot_wide_rate() -> None:
+    assert Limits().per_worker(3).bot_rate == pytest.approx(10)
+    assert Limits().per_worker(3).group_limit == 20
