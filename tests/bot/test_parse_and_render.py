@@ -103,15 +103,20 @@ def test_keyboards() -> None:
         ),
         "de",
     )
-    assert isinstance(inline.markup, InlineKeyboardMarkup)
-    first, second = (row[0] for row in inline.markup.inline_keyboard)
-    assert (first.text, first.callback_data) == ("Ja", "s:x:yes")
-    assert second.url == "https://example.com/p/t"
+    assert inline.markup is not None
+    first, second = (row[0] for row in inline.markup["inline_keyboard"])
+    assert first == {"text": "Ja", "callback_data": "s:x:yes"}
+    assert second == {"text": "Passwort festlegen", "url": "https://example.com/p/t"}
+    assert InlineKeyboardMarkup.de_json(inline.markup, None) is not None  # a valid markup
     assert "example.com/p/t" in str(inline.without_link_buttons()["text"])
     contact = RENDERER.reply(
         Reply(Text("Yes"), (Button(Text("Share my phone number"), ButtonKind.CONTACT),)), "en"
     )
-    assert isinstance(contact.markup, ReplyKeyboardMarkup)
-    assert contact.markup.keyboard[0][0].request_contact
+    assert contact.markup is not None
+    assert contact.markup["keyboard"] == [
+        [{"text": "Share my phone number", "request_contact": True}]
+    ]
+    assert ReplyKeyboardMarkup.de_json(contact.markup, None) is not None
     removed = RENDERER.reply(Reply(Text("Yes"), remove_keyboard=True), "en")
-    assert isinstance(removed.markup, ReplyKeyboardRemove)
+    assert removed.markup is not None
+    assert ReplyKeyboardRemove.de_json(removed.markup, None) is not None
