@@ -25,6 +25,7 @@ class PendingCode(BaseModel):
     issued_at: float
     failures: int = 0
     sends: list[float] = Field(default_factory=list)
+    to: str = ""  # a short keyed hash of the address the code went to
 
 
 class ConversationState(BaseModel):

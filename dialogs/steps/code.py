@@ -19,7 +19,7 @@ from dialogs.effects import SendOutgoing
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_, NN_
 from dialogs.ports import ConversationOutgoing, Outgoing
-from dialogs.replies import Text, say, say_n
+from dialogs.replies import Button, Text, say, say_n
 from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
@@ -88,29 +88,58 @@ class Code(Step):
         flow = turn.flow.id if turn.flow else ""
         return f"{turn.key}|{flow}|{self.id}"
 
+    def _target(self, turn: Turn) -> str:
+        """Which address a code is for (a short keyed hash, not the address itself)."""
+        address = turn.state.answers.get(self.options.to, "")
+        return code_digest(turn.services.secret, f"{self._scope(turn)}|to", address)[:16]
+
+    def _recent_sends(self, turn: Turn, pending: PendingCode | None) -> list[float]:
+        window = self.options.send_window
+        return [t for t in (pending.sends if pending else []) if turn.now - t < window]
+
     async def enter(self, turn: Turn) -> str | None:
+        """Send a code, unless a live one already went to this very address (``/back`` and
+        forth must not spam). A changed address (a typo fixed) gets a new code under the same
+        rules as a resend: not before ``resend_after`` seconds since the last one (the customer
+        is told how long to wait) and within this conversation's ``max_sends``, so switching
+        numbers cannot pump messages out. A code sent to the old address no longer counts."""
+        o = self.options
         pending = turn.state.codes.get(self.id)
-        fresh = pending is None or turn.now - pending.issued_at >= self.options.ttl
-        if fresh:
-            self._send(turn, failures=0)
+        live = pending is not None and turn.now - pending.issued_at < o.ttl
+        if live and pending is not None and pending.to == self._target(turn):
+            self.prompt(turn)
+            return None
+        sends = self._recent_sends(turn, pending)
+        if sends and turn.now - sends[-1] < o.resend_after:
+            wait = int(o.resend_after - (turn.now - sends[-1]) + 0.999)
+            turn.say(say_n(WAIT, wait), self._buttons())
+            return None
+        if len(sends) >= o.max_sends:
+            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes), self._buttons())
+            return None
+        self._send(turn, failures=0)
         self.prompt(turn)
         return None
 
-    def prompt(self, turn: Turn) -> None:
+    def _buttons(self) -> tuple[Button, ...]:
         o = self.options
         buttons = [step_button(self.id, "resend", Text(RESEND))]
         if o.change:
             label = CHANGE_EMAIL if o.channel == "email" else CHANGE_PHONE
             buttons.append(step_button(self.id, "change", Text(label)))
-        address = turn.state.answers.get(o.to, "")
-        turn.say(turn.text(o.text, length=self.length, address=address), tuple(buttons))
+        return tuple(buttons)
+
+    def prompt(self, turn: Turn) -> None:
+        address = turn.state.answers.get(self.options.to, "")
+        text = turn.text(self.options.text, length=self.length, address=address)
+        turn.say(text, self._buttons())
 
     async def handle(self, turn: Turn, event: Event) -> str | None:
         if event.kind is EventKind.SIGNAL:  # not for this step (e.g. a stale page)
             return None
         if event.kind is EventKind.BUTTON and event.text == "change" and self.options.change:
-            turn.state.codes.pop(self.id, None)
-            return self.options.change
+            return self.options.change  # the code stays bound to the old address
         if event.kind is EventKind.BUTTON and event.text == "resend":
             self._resend(turn)
             return None
@@ -124,6 +153,9 @@ class Code(Step):
             return None
         if pending is None or pending.failures >= o.max_failures:
             turn.say(say(LOCKED))
+            return None
+        if pending.to != self._target(turn):  # sent before the address changed
+            turn.say(say(EXPIRED))
             return None
         if turn.now - pending.issued_at >= o.ttl:
             turn.say(say(EXPIRED))
@@ -140,7 +172,7 @@ class Code(Step):
     def _resend(self, turn: Turn) -> None:
         o = self.options
         pending = turn.state.codes.get(self.id)
-        sends = [t for t in (pending.sends if pending else []) if turn.now - t < o.send_window]
+        sends = self._recent_sends(turn, pending)
         if sends and turn.now - sends[-1] < o.resend_after:
             wait = int(o.resend_after - (turn.now - sends[-1]) + 0.999)
             turn.say(say_n(WAIT, wait))
@@ -150,16 +182,19 @@ class Code(Step):
             turn.say(say(TOO_MANY, minutes=minutes))
             return
         locked = pending is not None and pending.failures >= o.max_failures
-        self._send(turn, failures=0 if locked or pending is None else pending.failures)
+        same = pending is not None and pending.to == self._target(turn)
+        self._send(turn, failures=pending.failures if same and not locked and pending else 0)
         turn.say(say(RESENT))
 
     def _send(self, turn: Turn, failures: int) -> None:
-        o = self.options
-        previous = turn.state.codes.get(self.id)
-        sends = [t for t in (previous.sends if previous else []) if turn.now - t < o.send_window]
+        sends = self._recent_sends(turn, turn.state.codes.get(self.id))
         digest, message = self._issue(turn)
         turn.state.codes[self.id] = PendingCode(
-            digest=digest, issued_at=turn.now, failures=failures, sends=[*sends, turn.now]
+            digest=digest,
+            issued_at=turn.now,
+            failures=failures,
+            sends=[*sends, turn.now],
+            to=self._target(turn),
         )
         turn.effects.append(SendOutgoing(message))
 

@@ -99,8 +99,12 @@ class EmailLink(Code):
         if not signal.startswith(prefix):
             return None
         digest = signal.removeprefix(prefix)
-        fresh = pending is not None and turn.now - pending.issued_at < self.options.ttl
-        if pending is None or not fresh or not hmac.compare_digest(digest, pending.digest):
+        if (
+            pending is None
+            or turn.now - pending.issued_at >= self.options.ttl
+            or pending.to != self._target(turn)  # sent before the address changed
+            or not hmac.compare_digest(digest, pending.digest)
+        ):
             turn.say(Text(OLD_LINK))
             self.prompt(turn)
             return None

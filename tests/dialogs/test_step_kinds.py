@@ -205,8 +205,66 @@ async def test_change_number_goes_back_to_the_phone_step(chat: EngineChat) -> No
     await chat.press("s:consent:yes")
     assert await chat.press("s:code:change") == ["Your mobile?"]
     await chat.send("+359 88 765 4321")
+    chat.clock.now += 60
     await chat.press("s:consent:yes")
     assert chat.sent[-1].message.to == "+359887654321"
+
+
+async def test_back_to_fix_the_number_sends_a_new_code_and_the_old_one_is_dead(
+    chat: EngineChat,
+) -> None:
+    await chat.send("/start")
+    await chat.send("+359 88 123 4567")
+    await chat.press("s:consent:yes")
+    old = chat.code()
+    assert (await chat.send("/back"))[-1] == "Do you agree?"
+    assert (await chat.send("/back"))[-1] == "Your mobile?"
+    await chat.send("+359 88 765 4321")
+    chat.clock.now += 30
+    assert await chat.press("s:consent:yes") == ["You can ask for a new code in 30 seconds."]
+    assert (await chat.send(old))[0].startswith("This code has expired")  # not for this number
+    chat.clock.now += 30
+    assert await chat.press("s:code:resend") == ["A new code is on its way."]
+    assert [m.message.to for m in chat.sent] == ["+359881234567", "+359887654321"]
+    new = chat.code()
+    assert await chat.send(new) == ["Pick one"]
+
+
+async def test_back_and_forth_to_the_same_number_does_not_send_again(chat: EngineChat) -> None:
+    await chat.send("/start")
+    await chat.send("+359 88 123 4567")
+    await chat.press("s:consent:yes")
+    await chat.send("/back")
+    await chat.press("s:consent:yes")
+    assert len(chat.sent) == 1
+
+
+async def test_switching_numbers_cannot_pump_messages_out(chat: EngineChat) -> None:
+    await chat.send("/start")
+    for n in range(7):
+        await chat.send(f"+359 88 765 43{n:02d}")
+        replies = await chat.press("s:consent:yes")
+        await chat.press("s:code:change")
+        chat.clock.now += 60
+    assert len(chat.sent) == 5  # the conversation's cap holds across numbers
+    assert replies[0].startswith("Too many codes were sent")
+    chat.clock.now += 600
+    await chat.send("+359 88 765 4399")
+    await chat.press("s:consent:yes")
+    assert len(chat.sent) == 6
+
+
+async def test_a_code_sent_before_the_number_changed_is_refused(chat: EngineChat) -> None:
+    await chat.send("/start")
+    for n in range(5):
+        await chat.send(f"+359 88 765 43{n:02d}")
+        await chat.press("s:consent:yes")
+        await chat.press("s:code:change")
+        chat.clock.now += 60
+    last = chat.code()  # went to ...4304
+    await chat.send("+359 88 000 0000")
+    assert (await chat.press("s:consent:yes"))[0].startswith("Too many codes were sent")
+    assert (await chat.send(last))[0].startswith("This code has expired")
 
 
 async def test_no_consent_ends_the_flow(chat: EngineChat) -> None:
