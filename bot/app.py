@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.effects import EffectRunner
 from bot.links import InvitationEngine
+from bot.support.desk import SupportDesk
 from dialogs.engine import Engine
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
@@ -23,7 +24,10 @@ from storage.contracts import SqlContracts
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
+from storage.outbox_journal import SqlOutboxJournal
+from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
+from storage.tickets import SqlTickets
 
 log = logging.getLogger(__name__)
 IDLE_COUNTER = 86_400.0
@@ -98,7 +102,17 @@ async def build_app(
     if migrate_schema:
         await migrate(db)
     records = SqlRecords(db)
+    tickets = SqlTickets(db)
+    support = SupportDesk(
+        tickets,
+        catalogs,
+        clock,
+        locale=settings.support_locale,
+        chat_id=settings.support_chat_id,
+        topics={"on": True, "off": False}.get(settings.support_topics),
+    )
     contracts = SqlContracts(db)
+    profiles = SqlProfiles(db)
     secret = (
         settings.secret_key.get_secret_value()
         if settings.secret_key
@@ -115,6 +129,9 @@ async def build_app(
         portal_url=settings.portal_url,
         portal_handoff_url=settings.portal_handoff_url,
         contracts=contracts,
+        tickets=tickets,
+        profiles=profiles,
+        guests=SqlGuestCodes(db),
     )
     engine: Engine = InvitationEngine(
         flows, store, services, invitations=SqlInvitations(db), default_flow=settings.default_flow
@@ -129,7 +146,10 @@ async def build_app(
         limiter=limiter,
         secret=secret.encode(),
         clock=clock,
+        journal=SqlOutboxJournal(db),
         consents=contracts,
+        support=support,
+        profiles=profiles,
     )
     app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
     await app.housekeeping()

@@ -64,6 +64,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", type=Path)
 
+    invite = commands.add_parser(
+        "invite",
+        help="create a one-time invitation link (t.me deep link) to a flow",
+        description="Create a one-time invitation to a flow that starts with an invitation "
+        "step and print its link https://t.me/<BOT_USERNAME>?start=<token>. Only the token's "
+        "hash is stored.",
+    )
+    invite.add_argument("flow", metavar="FLOW", help="flow id, e.g. de-video-consultation")
+    invite.add_argument("--customer", metavar="SCHEME:TAX_ID", help="the CRM customer")
+    invite.add_argument("--contract", metavar="NUMBER", help="the CRM contract (and its edition)")
+    invite.add_argument("--edition", help="product edition (default: the contract's, if any)")
+    invite.add_argument("--locale", help="language of the conversation (default: the flow's)")
+    invite.add_argument(
+        "--days", type=int, metavar="N", help="valid N days (default: INVITATION_TTL_DAYS, 14)"
+    )
+    guest = commands.add_parser(
+        "guest-code",
+        help="create a guest's personal access code to one session (no account)",
+        description="Create a personal access code for a guest or patient of one session; "
+        "they send it to the bot (flow de-video-guest) and get the join link. Printed once.",
+    )
+    guest.add_argument("--session", required=True, help="the appointment, as the guest sees it")
+    guest.add_argument("--join-url", required=True, help="https:// link that joins the session")
+    guest.add_argument("--hours", type=int, default=24, help="valid this many hours (24)")
+
     flows = commands.add_parser("flows", help="flow definitions", description="Flow definitions.")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
     flow_commands.add_parser(
@@ -153,6 +178,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             crm=DEMO_CRM if args.demo else None,
             fresh=args.fresh,
         )
+    if args.command in ("invite", "guest-code"):
+        from bot import invites  # noqa: PLC0415
+
+        if args.command == "guest-code":
+            return await invites.guest_code(
+                settings, session=args.session, join_url=args.join_url, hours=args.hours
+            )
+        request = invites.InviteRequest(
+            args.flow, args.customer, args.contract, args.edition, args.locale, args.days
+        )
+        return await invites.invite(settings, request)
     if args.command == "crm":
         return await commands.crm_load(settings, args.file)
     if args.command == "flows" and args.flows_command == "draw":

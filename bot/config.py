@@ -17,6 +17,8 @@ class Settings(BaseSettings):
         None, description="Telegram bot token; unset = terminal chat"
     )
     telegram_api_base: str = Field("https://api.telegram.org", description="Bot API server")
+    bot_username: str | None = Field(None, description="The bot's @username, for t.me links")
+    invitation_ttl_days: int = Field(14, ge=1, description="Invitation links expire after this")
     webhook_url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to")
     webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token")
     webhook_path: str = "/telegram/webhook"
@@ -45,6 +47,12 @@ class Settings(BaseSettings):
     mail_from: str = Field("onboard@localhost", description="Sender address of the mails")
     sms_gateway_url: str | None = Field(None, description="HTTP JSON SMS gateway; unset = log")
     sms_gateway_token: SecretStr | None = Field(None, description="Bearer token of the gateway")
+    # -- support tickets: the agents' group -------------------------------------------------
+    support_chat_id: int | None = Field(None, description="Agents' group; unset = no relay")
+    support_topics: Literal["auto", "on", "off"] = Field(
+        "auto", description="One forum topic per ticket; auto = when the group is a forum"
+    )
+    support_locale: str = Field("en", description="Language of ticket cards in the group")
 
     @property
     def state_ttl_seconds(self) -> int:

@@ -13,9 +13,20 @@ import hmac
 import logging
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
-from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Outbox
-from dialogs.effects import Effect, RecordConsent, RecordHuman, SendOutgoing, StoreToken
+from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Journal, Outbox
+from bot.support.desk import SupportDesk
+from bot.support.effects import run_ticket_effect
+from dialogs.effects import (
+    Effect,
+    RecordConsent,
+    RecordHuman,
+    SaveProfile,
+    SendOutgoing,
+    StoreToken,
+    TicketEffect,
+)
 from dialogs.ports import (
     Clock,
     ConsentRecorder,
@@ -26,8 +37,9 @@ from dialogs.ports import (
     SendLimiter,
     TokenStore,
 )
-from dialogs.replies import Reply, say
+from dialogs.replies import Reply, Text, say
 from dialogs.steps.code import TOO_MANY
+from dialogs.steps.profile import USERNAME_LOST
 from storage.limits import minutes_until
 
 __all__ = ["DELIVERY_FAILED", "EffectRunner", "send_subject"]
@@ -42,6 +54,12 @@ def send_subject(secret: bytes, message: Outgoing) -> str:
     return hmac.new(secret, f"{message.channel}|{address}".encode(), hashlib.sha256).hexdigest()
 
 
+class ProfileRecorder(Protocol):
+    async def save_profile(self, profile: SaveProfile) -> bool:
+        """Store the profile; False if its user name was taken by someone else meanwhile."""
+        ...
+
+
 class EffectRunner:
     def __init__(
         self,
@@ -53,21 +71,30 @@ class EffectRunner:
         secret: bytes = b"",
         clock: Clock = time.time,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        journal: Journal | None = None,
         consents: ConsentRecorder | None = None,
+        support: SupportDesk | None = None,
+        profiles: ProfileRecorder | None = None,
     ) -> None:
+        self.profiles = profiles
         self.consents = consents
+        self.support = support
         self.delivery = delivery
         self.records = records
         self.tokens = tokens
         self.limiter = limiter
         self.secret = secret
         self.clock = clock
-        self.outbox = Outbox(delivery, retry_delays=retry_delays)
+        self.outbox = Outbox(delivery, retry_delays=retry_delays, journal=journal, clock=clock)
 
     async def run(self, effects: tuple[Effect, ...]) -> list[Reply]:
         """Run each effect; return replies that tell the customer what could not be done."""
         notices: list[Reply] = []
         for effect in effects:
+            if isinstance(effect, TicketEffect):
+                ticket_notice = await run_ticket_effect(self.support, effect)
+                notices += [ticket_notice] if ticket_notice is not None else []
+                continue
             if isinstance(effect, SendOutgoing):
                 notice = await self._send(effect.message)
                 if notice is not None:
@@ -84,10 +111,17 @@ class EffectRunner:
             elif isinstance(effect, RecordHuman):
                 number = await self.records.record_human_request(effect.request)
                 log.info("human request %s recorded for %s", number, effect.request.key)
+                if self.support is not None:
+                    await self.support.open_request(effect.request, number)
             elif isinstance(effect, RecordConsent):
                 if self.consents is None:
                     raise RuntimeError("a flow records consents but no consent store is wired")
                 await self.consents.record_consent(effect.customer_id, effect.kind, effect.given_at)
+            elif isinstance(effect, SaveProfile):
+                if self.profiles is None:
+                    raise RuntimeError("a flow saves profiles but no profile store is wired")
+                if not await self.profiles.save_profile(effect):
+                    notices.append(Reply(Text(USERNAME_LOST, {"username": effect.username})))
         return notices
 
     async def _send(self, message: Outgoing) -> Reply | None:
@@ -103,7 +137,7 @@ class EffectRunner:
             if wait:
                 log.info("%s not sent: the address reached its cap", message.channel)
                 return Reply(say(TOO_MANY, minutes=minutes_until(wait)))
-        self.outbox.submit(message, routed.key if routed else None)
+        await self.outbox.submit(message, routed.key if routed else None)
         return None
 
     async def close(self) -> None:

@@ -67,8 +67,10 @@ async def issue_invitation(
     locale: str,
     now: float,
     ttl_seconds: float = 14 * 86_400,
+    edition: str | None = None,
 ) -> str:
-    """Store a new invitation and return its token (for ``t.me/<bot>?start=<token>``)."""
+    """Store a new invitation and return its token (for ``t.me/<bot>?start=<token>``).
+    ``edition``: the product edition the flow's ``editions`` step follows (seed 003)."""
     token = new_token()
     await invitations.store_invitation(
         token_hash=token_hash(token),
@@ -77,6 +79,7 @@ async def issue_invitation(
         locale=locale,
         now=now,
         expires_at=now + ttl_seconds,
+        edition=edition,
     )
     return token
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -95,6 +96,17 @@ class ContractMatch:
     edition: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyMatch:
+    """An active contract found by its number and an e-mail of the customer (seed 001).
+    ``holder`` is False when the CRM names someone else as the policyholder."""
+
+    customer_id: int
+    name: str
+    contract_number: str
+    holder: bool
+
+
 class ContractLookup(Protocol):
     """Read-only look-ups of contracts, devices and consents. Every mismatch is the same
     ``None``/``False``: an answer never says which part of the input was wrong."""
@@ -115,6 +127,15 @@ class ContractLookup(Protocol):
 
     async def has_consent(self, customer_id: int, kind: str) -> bool: ...
 
+    async def match_policy(self, *, number: str, email: str) -> PolicyMatch | None:
+        """The active contract with this number whose customer (or the contract itself) has
+        this e-mail on record; None for every mismatch."""
+        ...
+
+    async def match_contact(self, *, email: str, phone: str) -> CustomerMatch | None:
+        """The customer with both this e-mail and this phone on record (seed 002)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HumanRequest:
@@ -130,6 +151,7 @@ class HumanRequest:
     created_at: float
     kind: str = "help"
     details: Mapping[str, str] = field(default_factory=dict)
+    customer_id: int | None = None  # when the conversation knows the CRM customer
 
 
 class ConsentRecorder(Protocol):
@@ -213,3 +235,116 @@ class Invitation:
     expires_at: float
     used_at: float | None
     used_by: str | None
+
+
+class ProfileLookup(Protocol):
+    """Read-only look-ups for the de registration (seed 003): user names and editions."""
+
+    async def username_taken(self, username: str, key: ConversationKey) -> bool:
+        """True if another registration (not the conversation ``key``) holds ``username``."""
+        ...
+
+    async def invited_edition(self, key: ConversationKey) -> str | None:
+        """The product edition of the invitation the conversation ``key`` redeemed, if any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuestAccess:
+    """A guest's (patient's) personal access code to one session: nothing about the guest."""
+
+    session: str  # what the provider called the appointment, shown to the guest
+    join_url: str
+    expires_at: float
+
+    def usable(self, now: float) -> bool:
+        return now < self.expires_at
+
+
+class GuestSessions(Protocol):
+    async def find_access_code(self, code: str) -> GuestAccess | None:
+        """The session this access code opens (expired ones too), or None if unknown."""
+        ...
+
+
+# -- support tickets (issue 6) -----------------------------------------------------------
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class TicketKind(enum.StrEnum):
+    TICKET = "ticket"  # filed by the customer (/ticket)
+    HELP = "help"  # /human from any step of any flow
+    CALLBACK = "callback"  # the company calls back (seed 001: within 2 days)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or document kept by Telegram's ``file_id``; ``message_id`` is the message in
+    the chat it was sent to, so it can be copied on without downloading it."""
+
+    file_id: str
+    kind: str  # "photo" or "document"
+    message_id: int | None = None
+    name: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """A ticket the customer filed. ``ref`` is chosen by the turn (random) so the effect that
+    stores it is idempotent and the conversation can refer to it before it has a number."""
+
+    ref: str
+    key: ConversationKey
+    locale: str
+    title: str
+    description: str
+    created_at: float
+    customer_id: int | None = None
+    contract: str | None = None
+    device: str | None = None
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    message_id: int | None = None  # the description's message in the customer's chat
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    ref: str
+    number: int
+    title: str
+    status: TicketStatus
+    kind: TicketKind
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEntry:
+    """One message of a ticket's dialogue: ``author`` is "customer" or "agent"."""
+
+    author: str
+    text: str
+    at: float
+    attachments: int = 0
+
+
+class TicketLookup(Protocol):
+    """Read-only look-ups of the customer link and the tickets (the writes are effects)."""
+
+    async def customer_of(self, key: ConversationKey) -> int | None:
+        """The CRM customer this Telegram user registered as (finished a flow), or None."""
+        ...
+
+    async def tickets_of(self, key: ConversationKey) -> list[TicketSummary]:
+        """The user's tickets, newest first."""
+        ...
+
+    async def ticket(self, ref: str) -> TicketSummary | None: ...
+
+    async def entries(self, ref: str) -> list[TicketEntry]:
+        """The ticket's dialogue, newest first."""
+        ...

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 from dialogs.effects import Effect
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
-from dialogs.ports import Clock, ContractLookup, RecordLookup
+from dialogs.ports import (
+    Clock,
+    ContractLookup,
+    GuestSessions,
+    ProfileLookup,
+    RecordLookup,
+    TicketLookup,
+)
 from dialogs.replies import Button, Reply, Text
 from dialogs.state import ConversationState
 
@@ -30,6 +37,9 @@ class Services:
     portal_url: str | None = None  # the customer portal's login page, linked when done
     portal_handoff_url: str | None = None  # where a ``portal`` hand-off sends the customer
     contracts: ContractLookup | None = None  # contracts, devices, consents (hu, kk, de, pl)
+    profiles: ProfileLookup | None = None  # de: user names taken, the invitation's edition
+    guests: GuestSessions | None = None  # de: guests' access codes to a session
+    tickets: TicketLookup | None = None  # support tickets and the user -> customer link
 
 
 @dataclass(slots=True)

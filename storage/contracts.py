@@ -4,13 +4,21 @@ what the customer typed was wrong."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dialogs.ports import ContractInfo, ContractMatch, DeviceInfo
+from dialogs.ports import ContractInfo, ContractMatch, CustomerMatch, DeviceInfo, PolicyMatch
 from storage.crm_contracts import clean_code
 from storage.db import dialect_insert
-from storage.models import ConsentRow, ContractRow, CustomerRow, DeviceRow
+from storage.models import (
+    ConsentRow,
+    ContractRow,
+    CustomerEmailRow,
+    CustomerPhoneRow,
+    CustomerRow,
+    DeviceRow,
+)
+from storage.records import normalise_email, normalise_phone
 from storage.taxids import normalise_tax_id
 
 
@@ -116,3 +124,63 @@ class SqlContracts:
                 customer_id=customer_id, kind=kind, given_at=at
             )
             await connection.execute(statement.on_conflict_do_nothing())
+
+    async def match_policy(self, *, number: str, email: str) -> PolicyMatch | None:
+        """Seed 001: the active contract with this number whose customer has this e-mail on
+        record (or which carries it itself). The customer is its policyholder when the contract
+        names no other holder than the customer."""
+        address = normalise_email(email)
+        customer_has_email = exists().where(
+            CustomerEmailRow.customer_id == CustomerRow.id, CustomerEmailRow.email == address
+        )
+        query = (
+            select(CustomerRow.id, CustomerRow.name, ContractRow.number, ContractRow.holder)
+            .join(CustomerRow, CustomerRow.id == ContractRow.customer_id)
+            .where(
+                ContractRow.number == clean_code(number),
+                ContractRow.active.is_(True),
+                or_(ContractRow.email == address, customer_has_email),
+            )
+            .order_by(ContractRow.id)
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        customer_id, name, contract_number, holder = row
+        return PolicyMatch(customer_id, name, contract_number, _same_party(holder, name))
+
+    async def match_contact(self, *, email: str, phone: str) -> CustomerMatch | None:
+        """Seed 002: the customer with both this e-mail and this phone on record, on the
+        customer or together on one of its contracts; None for every mismatch."""
+        address, number = normalise_email(email), normalise_phone(phone)
+        on_customer = and_(
+            exists().where(
+                CustomerEmailRow.customer_id == CustomerRow.id, CustomerEmailRow.email == address
+            ),
+            exists().where(
+                CustomerPhoneRow.customer_id == CustomerRow.id, CustomerPhoneRow.phone == number
+            ),
+        )
+        on_contract = exists().where(
+            ContractRow.customer_id == CustomerRow.id,
+            ContractRow.email == address,
+            ContractRow.phone == number,
+        )
+        query = (
+            select(CustomerRow.id, CustomerRow.name, CustomerRow.flags)
+            .where(or_(on_customer, on_contract))
+            .order_by(CustomerRow.id)
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else CustomerMatch(row[0], row[1], dict(row[2] or {}))
+
+
+def _same_party(holder: str | None, name: str) -> bool:
+    """No holder on the contract means the customer holds it; names compare case-blind."""
+    if holder is None:
+        return True
+    return " ".join(holder.split()).casefold() == " ".join(name.split()).casefold()

@@ -10,7 +10,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.ports import Invitation
-from storage.models import InvitationRow
+from storage.crm_contracts import clean_code
+from storage.models import ContractRow, CustomerRow, InvitationRow
+from storage.taxids import normalise_tax_id
 
 _COLUMNS = (
     InvitationRow.flow,
@@ -35,6 +37,7 @@ class SqlInvitations:
         locale: str,
         now: float,
         expires_at: float,
+        edition: str | None = None,
     ) -> None:
         row = {
             "token_hash": token_hash,
@@ -43,6 +46,7 @@ class SqlInvitations:
             "locale": locale,
             "created_at": now,
             "expires_at": expires_at,
+            "edition": edition,
         }
         async with self._engine.begin() as connection:
             await connection.execute(insert(InvitationRow).values(**row))
@@ -68,3 +72,23 @@ class SqlInvitations:
         async with self._engine.begin() as connection:
             row = (await connection.execute(statement)).first()
         return None if row is None else Invitation(*row)
+
+    async def customer_by_tax_id(self, scheme: str, tax_id: str) -> int | None:
+        """The id of the CRM customer with this tax number (for ``onboard invite``)."""
+        try:
+            number = normalise_tax_id(scheme, tax_id)
+        except ValueError:
+            return None
+        query = select(CustomerRow.id).where(
+            CustomerRow.tax_scheme == scheme, CustomerRow.tax_id == number
+        )
+        async with self._engine.connect() as connection:
+            return (await connection.execute(query)).scalar()
+
+    async def contracts_by_number(self, number: str) -> list[tuple[int, str | None]]:
+        """(customer id, edition) of every CRM contract with this number."""
+        query = select(ContractRow.customer_id, ContractRow.edition).where(
+            ContractRow.number == clean_code(number)
+        )
+        async with self._engine.connect() as connection:
+            return [(row[0], row[1]) for row in await connection.execute(query)]

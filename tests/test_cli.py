@@ -78,9 +78,18 @@ def test_crm_load_reports_bad_rows_by_line_and_loads_the_rest(tmp_path: Path) ->
 def test_flows_list_and_check(tmp_path: Path) -> None:
     listed = onboard("flows", "list", tmp_path=tmp_path)
     assert listed.returncode == 0
-    assert listed.stdout.startswith("bg-subscription-portal\tbg\t")
+    ids = [line.split("\t")[:2] for line in listed.stdout.splitlines()]
+    assert ids == [
+        ["bg-subscription-portal", "bg"],
+        ["de-video-consultation", "de"],
+        ["de-video-guest", "de"],
+        ["hu-insurance-portal", "hu"],
+        ["kk-insurance-cabinet", "kk"],
+        ["pl-support-contracts", "pl"],
+        ["support-ticket", "en"],
+    ]
     checked = onboard("flows", "check", tmp_path=tmp_path)
-    assert (checked.returncode, checked.stdout.strip()) == (0, "1 flows OK")
+    assert (checked.returncode, checked.stdout.strip()) == (0, "7 flows OK")
 
 
 def test_run_without_a_token_opens_the_terminal_chat_on_demo_data(tmp_path: Path) -> None:

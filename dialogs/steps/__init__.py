@@ -1,6 +1,39 @@
 """Step kinds. Importing this package registers the built-in ones."""
 
-from dialogs.steps import basic, code, handoff, link, lookup, phone
+from dialogs.steps import (
+    basic,
+    code,
+    contract_verify,
+    contracts,
+    editions,
+    guest,
+    handoff,
+    link,
+    lookup,
+    notify,
+    phone,
+    profile,
+    ticket_dialogue,
+    tickets,
+)
 from dialogs.steps.base import STEP_KINDS, Step, register
 
-__all__ = ["STEP_KINDS", "Step", "basic", "code", "handoff", "link", "lookup", "phone", "register"]
+__all__ = [
+    "STEP_KINDS",
+    "Step",
+    "basic",
+    "code",
+    "contract_verify",
+    "contracts",
+    "editions",
+    "guest",
+    "handoff",
+    "link",
+    "lookup",
+    "notify",
+    "phone",
+    "profile",
+    "register",
+    "ticket_dialogue",
+    "tickets",
+]

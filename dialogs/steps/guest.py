@@ -1,0 +1,68 @@
+"""Guests and patients (seed 003) never register: they join one session with the personal
+access code the provider created for them. The code is looked up through the
+:class:`~dialogs.ports.GuestSessions` read port; nothing about the guest is stored, and the code
+itself is not kept in the conversation."""
+
+from __future__ import annotations
+
+import re
+
+from dialogs.errors import ConfigError
+from dialogs.events import Event, EventKind
+from dialogs.i18n import N_
+from dialogs.replies import Button, ButtonKind, Text
+from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.basic import NOT_TEXT
+from dialogs.turn import Turn
+
+CODE_UNKNOWN = N_(
+    "This access code is not valid. Please check it against your invitation and send it again."
+)
+CODE_EXPIRED = N_(
+    "This access code has expired. Please ask the practice that invited you for a new one."
+)
+JOIN = N_("Join the video consultation")
+ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
+"""Access codes are written in these characters (no I, L, O, U: nothing to mistake)."""
+
+
+def normalise_access_code(raw: str) -> str:
+    """Upper-case, without spaces and dashes; the letters read as digits are mapped back."""
+    compact = re.sub(r"[\s-]", "", raw).upper()
+    return compact.translate(str.maketrans("ILO", "110"))
+
+
+@register
+class AccessCode(Step):
+    kind = "access_code"
+
+    class Options(StepOptions):
+        text: Message
+        unknown: Message = CODE_UNKNOWN
+        expired: Message = CODE_EXPIRED
+        granted: Message  # {session}: the appointment, as the provider named it
+        button: Message = JOIN
+        next: Target
+
+    options: Options
+
+    def prompt(self, turn: Turn) -> None:
+        turn.say(turn.text(self.options.text))
+
+    async def handle(self, turn: Turn, event: Event) -> str | None:
+        if event.kind is not EventKind.TEXT:
+            turn.say(Text(NOT_TEXT))
+            return None
+        guests = turn.services.guests
+        if guests is None:
+            raise ConfigError(f"step {self.id!r} checks access codes: no session store is wired")
+        access = await guests.find_access_code(normalise_access_code(event.text))
+        if access is None:
+            turn.say(Text(self.options.unknown))
+            return None
+        if not access.usable(turn.now):
+            turn.say(Text(self.options.expired))
+            return None
+        join = Button(Text(self.options.button), ButtonKind.LINK, access.join_url)
+        turn.say(Text(self.options.granted, {"session": access.session}), (join,))
+        return self.options.next
