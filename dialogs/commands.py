@@ -25,11 +25,20 @@ HELP = N_(
     "/cancel – stop and delete your answers\n"
     "/language – change the language\n"
     "/human – ask a person from our support team\n"
+    "/ticket – file a support ticket\n"
+    "/tickets – your tickets and their answers\n"
     "/help – show this message"
 )
 HUMAN = N_(
     "Your request is recorded. A person from our support team will answer you here in this chat."
 )
+TICKET_FLOW = "support-ticket"  # dialogs/flows/support-ticket.yaml
+LIST_STEP = "tickets"  # the step of that flow where /tickets enters
+NOT_REGISTERED = N_(
+    "Tickets are for registered customers. Please register first (send /start), or send "
+    "/human and a person from our team will help you."
+)
+NO_TICKETS = N_("You have no tickets yet. Send /ticket to file one.")
 UNKNOWN_COMMAND = N_("I do not know that command. Send /help to see what I can do.")
 
 Command = Callable[[Navigator, Turn, Event], Awaitable[None]]
@@ -94,9 +103,40 @@ async def human(nav: Navigator, turn: Turn, event: Event) -> None:
         locale=turn.locale,
         reason=event.text.strip()[:500],
         created_at=turn.now,
+        customer_id=turn.state.customer_id,
     )
     turn.effects.append(RecordHuman(request))
     turn.say(Text(HUMAN))
+
+
+async def ticket(nav: Navigator, turn: Turn, event: Event) -> None:
+    """File a support ticket: registered customers only (a finished flow links them)."""
+    flow, lookup = nav.flows.get(TICKET_FLOW), turn.services.tickets
+    customer = turn.state.customer_id
+    if customer is None and lookup is not None:
+        customer = await lookup.customer_of(turn.key)
+    if flow is None or customer is None:
+        turn.say(Text(NOT_REGISTERED))
+        nav.reprompt(turn)
+        return
+    await nav.start(turn, flow)
+
+
+async def tickets(nav: Navigator, turn: Turn, event: Event) -> None:
+    """The user's tickets, newest first; a running flow is left alone when there are none."""
+    flow, lookup = nav.flows.get(TICKET_FLOW), turn.services.tickets
+    if (
+        flow is None
+        or LIST_STEP not in flow.steps
+        or lookup is None
+        or not await lookup.tickets_of(turn.key)
+    ):
+        turn.say(Text(NO_TICKETS))
+        nav.reprompt(turn)
+        return
+    turn.state.reset_flow()
+    turn.state.flow, turn.state.status, turn.flow = flow.id, Status.ACTIVE, flow
+    await nav.goto(turn, LIST_STEP)
 
 
 async def unknown(nav: Navigator, turn: Turn, event: Event) -> None:
@@ -111,4 +151,6 @@ COMMANDS: dict[str, Command] = {
     "language": language,
     "help": help_,
     "human": human,
+    "ticket": ticket,
+    "tickets": tickets,
 }

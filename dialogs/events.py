@@ -43,6 +43,7 @@ class FileRef:
     name: str | None = None
     size: int | None = None
     mime: str | None = None
+    kind: str = "document"  # "photo" or "document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,4 @@ class Event:
     update_id: int | None = None
     language_code: str | None = None
     sender_id: int | None = None
+    message_id: int | None = None  # the customer's message in the chat (to copy it on)

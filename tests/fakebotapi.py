@@ -496,6 +496,7 @@ class FakeBotApi(UpdateBuilders):
             ("getFile", self._get_file),
             ("sendDocument", self._send_document),
             ("sendPhoto", self._send_photo),
+            ("getChat", self._get_chat),
         ]
 
     def _chat_id(self, params: JSON, name: str = "chat_id") -> int:
@@ -728,6 +729,12 @@ class FakeBotApi(UpdateBuilders):
         thread_id = self.state.next_message_id(chat_id)
         self.state.store(self.state.topic_service_message(chat_id, thread_id, created))
         return {"message_thread_id": thread_id, **created}
+
+    async def _get_chat(self, params: JSON) -> JSON:
+        """``ChatFullInfo`` as far as tests need it (``is_forum`` for supergroups)."""
+        chat_id = self._chat_id(params)
+        chat = self.state.chat(chat_id)
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11}
 
     # -- methods: files -----------------------------------------------------------------------
 

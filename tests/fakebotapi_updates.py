@@ -581,6 +581,40 @@ class UpdateBuilders:
         )
         return {"update_id": self.state.next_update_id(), "message": message}
 
+    def group_file(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        kind: str = "document",
+        file_name: str = "fix.txt",
+        mime: str = "text/plain",
+        size: int = 100,
+        caption: str | None = None,
+        thread_id: int | None = None,
+        is_topic: bool = False,
+        reply_to: int | None = None,
+        first_name: str = "Alex",
+    ) -> JSON:
+        """A human's photo or document in a supergroup (thread rules as ``group_message``)."""
+        if is_topic:
+            self.state.make_forum(chat_id)
+        if kind == "photo":
+            sizes = self.state.new_photo(by_bot=False)
+            body: JSON = {"photo": [size.as_photo_size() for size in sizes]}
+        else:
+            stored = self.state.new_file(
+                "document", bytes(size), by_bot=False, file_name=file_name, mime_type=mime
+            )
+            body = {"document": stored.as_document()}
+        if caption is not None:
+            body["caption"] = caption
+        sender = user_dict(user_id, first_name, language_code="en")
+        message = self.state.compose(
+            chat_id, sender, body, thread_id=thread_id, reply_to=reply_to, topic=is_topic
+        )
+        return {"update_id": self.state.next_update_id(), "message": message}
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _sender(

@@ -15,7 +15,7 @@ def _files(message: Message) -> tuple[FileRef, ...]:
         return (FileRef(d.file_id, d.file_name, d.file_size, d.mime_type),)
     if message.photo:
         largest = message.photo[-1]
-        return (FileRef(largest.file_id, None, largest.file_size, "image/jpeg"),)
+        return (FileRef(largest.file_id, None, largest.file_size, "image/jpeg", "photo"),)
     return ()
 
 
@@ -58,6 +58,7 @@ def event_from_update(update: Update, bot_id: int) -> Event | None:
         data = update.callback_query.data or ""
         return Event(key, EventKind.BUTTON, text=data, **base)  # type: ignore[arg-type]
     if update.message is not None:
+        base["message_id"] = update.message.message_id
         return _from_message(update.message, key, base)
     return None
 
@@ -81,7 +82,7 @@ def _json_files(message: JSONDict) -> tuple[FileRef, ...]:
     photo = message.get("photo")
     if photo:
         largest = photo[-1]
-        return (FileRef(largest["file_id"], None, largest.get("file_size"), "image/jpeg"),)
+        return (FileRef(largest["file_id"], None, largest.get("file_size"), "image/jpeg", "photo"),)
     return ()
 
 
@@ -129,4 +130,5 @@ def _event_from_json(data: JSONDict, bot_id: int) -> tuple[Event, str | None] | 
     }
     if query is not None:
         return Event(key, EventKind.BUTTON, text=query.get("data") or "", **base), str(query["id"])
+    base["message_id"] = int(message["message_id"])
     return _json_message(message, key, base), None

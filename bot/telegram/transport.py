@@ -14,6 +14,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.effects import EffectRunner
+from bot.support.telegram import TelegramGroup, group_message
 from bot.telegram.parse import event_from_json, event_from_update
 from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
 from bot.telegram.render import Outgoing, TelegramRenderer
@@ -52,16 +53,22 @@ class TelegramTransport:
         self.renderer = renderer
         self.effects = effects
         self.bot_id = int(bot.token.split(":", 1)[0])
+        support = effects.support
+        if support is not None and support.chat_id is not None:
+            support.channel = TelegramGroup(self, support.chat_id, support.topics)
 
     async def process_json(self, data: dict[str, Any]) -> None:
         """The webhook path: straight from Telegram's JSON, no ``Update`` object tree."""
         parsed = event_from_json(data, self.bot_id)
         if parsed is not None:
             await self._apply(*parsed)
+        else:
+            await self._support_group(data)
 
     async def process(self, update: Update) -> None:
         event = event_from_update(update, self.bot_id)
         if event is None:
+            await self._support_group(update.to_dict())
             return
         query = update.callback_query
         await self._apply(event, query.id if query is not None else None)
@@ -84,6 +91,18 @@ class TelegramTransport:
             return
         notices = await self.effects.run(outcome.effects)
         await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
+
+    async def _support_group(self, data: dict[str, Any]) -> None:
+        """Agents' messages in the support group go to the support desk (bot/support)."""
+        support = self.effects.support
+        if support is None or support.channel is None:
+            return
+        message = group_message(data, self.bot_id)
+        if message is not None:
+            try:
+                await support.on_group_message(message)
+            except Exception:
+                log.exception("support group message %s failed", message.message_id)
 
     async def push(self, event: Event) -> None:
         """Apply an event that did not come from Telegram (a signal from a web page) and send

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.effects import LinkCustomer
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
@@ -212,6 +213,8 @@ class End(Step):
         turn.state.status = Status.DONE
         turn.state.codes.clear()
         turn.say(turn.text(self.options.text))
+        if turn.state.customer_id is not None:
+            turn.effects.append(LinkCustomer(turn.key, turn.state.customer_id, turn.now))
         return None
 
     def prompt(self, turn: Turn) -> None:

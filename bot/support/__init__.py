@@ -1,0 +1,1 @@
+"""The support side: tickets relayed between customers' chats and the agents' group."""

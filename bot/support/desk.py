@@ -1,0 +1,309 @@
+"""The support desk: tickets between the customer's chat and the agents' group.
+
+The customer's side arrives as effects of a committed turn (:meth:`open`,
+:meth:`customer_message`, ...); the agents' side as messages in the support group
+(:meth:`on_group_message`). Everything is written to SQL first; the group is reached through a
+:class:`SupportChannel` (Telegram: :class:`bot.support.telegram.TelegramGroup`). A ticket is
+found from a group message by its forum topic or by our own map of group message ids, never by
+parsing text.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.support.card import card, escape, topic_name
+from dialogs.i18n import N_, Catalogs
+from dialogs.ports import (
+    Attachment,
+    Clock,
+    HumanRequest,
+    NewTicket,
+    TicketKind,
+    TicketStatus,
+)
+from dialogs.replies import Reply, say
+from storage.tickets import SqlTickets, TicketRecord
+
+log = logging.getLogger(__name__)
+
+CALLBACK_WITHIN = 2 * 86_400  # seed 001: the company calls back within 2 days
+
+FILED = N_(
+    "Your ticket #{number} “{title}” is filed. Our support team will answer you here. "
+    "Anything you send now is added to the ticket."
+)
+SENT = N_("Added to ticket #{number}.")
+CC_ADDED = N_("Added to the CC list of ticket #{number}: {emails}.")
+AGENT_REPLY = N_(
+    "Our support team answered your ticket #{number} “{title}”:\n\n{text}\n\n"
+    "To answer, open the ticket with /tickets."
+)
+AGENT_FILE = N_("Our support team sent this for your ticket #{number}.")
+CLOSED_BY_AGENT = N_(
+    "Our support team closed your ticket #{number} “{title}”. If something is still not "
+    "right, you can reopen it from /tickets."
+)
+REOPENED_BY_AGENT = N_("Our support team reopened your ticket #{number} “{title}”.")
+HELP_TITLE = N_("Request for a person")
+CALLBACK_TITLE = N_("Please call me back")
+# -- said in the agents' group, in SUPPORT_LOCALE
+GROUP_CLOSED = N_("Ticket #{number} closed by {name}; the customer was told.")
+GROUP_REOPENED = N_("Ticket #{number} reopened by {name}; the customer was told.")
+GROUP_CUSTOMER_CLOSED = N_("The customer closed ticket #{number}.")
+GROUP_CUSTOMER_REOPENED = N_("The customer reopened ticket #{number}.")
+GROUP_CC = N_("CC of ticket #{number} is now: {emails}")
+GROUP_CUSTOMER = N_("Customer")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMessage:
+    """A message in the agents' group, neutral (parsed by the transport)."""
+
+    chat_id: int
+    message_id: int
+    sender_id: int
+    sender_name: str
+    thread_id: int | None = None
+    reply_to: int | None = None
+    text: str = ""
+    command: str | None = None
+    has_media: bool = False
+    attachments: tuple[Attachment, ...] = ()
+
+
+class SupportChannel(Protocol):
+    """The agents' group and the way back to a customer's chat."""
+
+    chat_id: int
+
+    async def uses_topics(self) -> bool: ...
+
+    async def create_topic(self, name: str) -> int: ...
+
+    async def post(self, html: str, *, thread_id: int | None, reply_to: int | None) -> int: ...
+
+    async def copy_in(
+        self, from_chat: int, message_id: int, *, thread_id: int | None, reply_to: int | None
+    ) -> int: ...
+
+    async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None: ...
+
+    async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None: ...
+
+
+class SupportDesk:
+    def __init__(
+        self,
+        store: SqlTickets,
+        catalogs: Catalogs,
+        clock: Clock,
+        *,
+        locale: str = "en",
+        chat_id: int | None = None,
+        topics: bool | None = None,
+    ) -> None:
+        self.store = store
+        self.catalogs = catalogs
+        self.clock = clock
+        self.locale = locale  # the agents' language (card labels, notes in the group)
+        self.chat_id = chat_id  # SUPPORT_CHAT_ID; the transport connects the channel to it
+        self.topics = topics  # forum topics per ticket; None: as the group is (is_forum)
+        self.channel: SupportChannel | None = None
+
+    def _t(self, msgid: str, **params: object) -> str:
+        text = escape(self.catalogs.gettext(msgid, self.locale))
+        for name, value in params.items():
+            text = text.replace(f"{{{name}}}", escape(value))
+        return text
+
+    # -- the customer's side (effects after the commit) ----------------------------------
+
+    async def open(self, ticket: NewTicket) -> Reply | None:
+        number = await self.store.open(ticket)
+        if number is None:
+            return None
+        await self._to_group(number, ticket.attachments)
+        return Reply(say(FILED, number=number, title=ticket.title))
+
+    async def open_request(self, request: HumanRequest, request_id: int) -> int | None:
+        """/human (kind help) or a callback request becomes a ticket with its context."""
+        kinds = {kind.value for kind in TicketKind}
+        kind = TicketKind(request.kind) if request.kind in kinds else TicketKind.HELP
+        customer = request.customer_id or await self.store.customer_of(request.key)
+        default_title = CALLBACK_TITLE if kind is TicketKind.CALLBACK else HELP_TITLE
+        title = request.reason.splitlines()[0][:80] if request.reason else ""
+        title = title or self.catalogs.gettext(default_title, request.locale)
+        ticket = NewTicket(
+            ref=secrets.token_urlsafe(12),
+            key=request.key,
+            locale=request.locale,
+            title=title,
+            description=request.reason or request.details.get("question", ""),
+            created_at=request.created_at,
+            customer_id=customer,
+        )
+        due = request.created_at + CALLBACK_WITHIN if kind is TicketKind.CALLBACK else None
+        number = await self.store.open(ticket, kind=kind, request_id=request_id, due_at=due)
+        if number is not None:
+            await self._to_group(number, ())
+        return number
+
+    async def customer_message(
+        self,
+        ref: str,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        message_id: int | None,
+        at: float,
+    ) -> Reply | None:
+        ticket = await self.store.record(ref)
+        if ticket is None:
+            return None
+        await self.store.add_message(
+            ticket.id, author="customer", text=text, at=at, attachments=attachments
+        )
+        if attachments and message_id is not None:
+            await self._copy_in(ticket, message_id)
+        elif text:
+            name = escape(ticket.customer_name or self._t(GROUP_CUSTOMER))
+            await self._post(ticket, f"<b>#{ticket.id}</b> · {name}:\n{escape(text)}")
+        return Reply(say(SENT, number=ticket.id))
+
+    async def customer_status(self, ref: str, status: TicketStatus, at: float) -> None:
+        ticket = await self.store.record(ref)
+        if ticket is None or not await self.store.set_status(ticket.id, status, at):
+            return
+        note = GROUP_CUSTOMER_CLOSED if status is TicketStatus.CLOSED else GROUP_CUSTOMER_REOPENED
+        await self._post(ticket, self._t(note, number=ticket.id))
+
+    async def add_cc(self, ref: str, emails: tuple[str, ...]) -> Reply | None:
+        ticket = await self.store.record(ref)
+        if ticket is None:
+            return None
+        merged = await self.store.add_cc(ticket.id, emails)
+        await self._post(ticket, self._t(GROUP_CC, number=ticket.id, emails=", ".join(merged)))
+        return Reply(say(CC_ADDED, number=ticket.id, emails=", ".join(emails)))
+
+    # -- into the group ----------------------------------------------------------------------
+
+    async def _to_group(self, number: int, attachments: tuple[Attachment, ...]) -> None:
+        channel, ticket = self.channel, await self.store.record(number=number)
+        if channel is None or ticket is None:
+            log.info("ticket #%s stored; no support group is configured", number)
+            return
+        try:
+            thread = None
+            if await channel.uses_topics():
+                thread = await channel.create_topic(topic_name(ticket))
+            text = card(ticket, self.catalogs, self.locale, len(attachments))
+            card_id = await channel.post(text, thread_id=thread, reply_to=None)
+        except Exception:
+            log.exception("ticket #%s could not be posted to the support group", number)
+            return
+        await self.store.place(
+            number, chat_id=channel.chat_id, thread_id=thread, card_message_id=card_id
+        )
+        placed = await self.store.record(number=number)
+        for attachment in attachments:
+            if placed is not None and attachment.message_id is not None:
+                await self._copy_in(placed, attachment.message_id)
+
+    async def _post(self, ticket: TicketRecord, text: str) -> None:
+        channel = self.channel
+        if channel is None or ticket.card_message_id is None:
+            return
+        try:
+            posted = await channel.post(
+                text, thread_id=ticket.thread_id, reply_to=self._reply_to(ticket)
+            )
+        except Exception:
+            log.exception("could not post to ticket #%s in the support group", ticket.id)
+            return
+        await self.store.map_group_message(ticket.id, channel.chat_id, posted)
+
+    async def _copy_in(self, ticket: TicketRecord, message_id: int) -> None:
+        channel = self.channel
+        if channel is None or ticket.card_message_id is None:
+            return
+        try:
+            copied = await channel.copy_in(
+                ticket.key.chat_id,
+                message_id,
+                thread_id=ticket.thread_id,
+                reply_to=self._reply_to(ticket),
+            )
+        except Exception:
+            log.exception("could not copy a file into ticket #%s", ticket.id)
+            return
+        await self.store.map_group_message(ticket.id, channel.chat_id, copied)
+
+    @staticmethod
+    def _reply_to(ticket: TicketRecord) -> int | None:
+        """In a forum topic the thread is enough; in a plain group, thread on the card."""
+        return None if ticket.thread_id is not None else ticket.card_message_id
+
+    # -- the agents' side ----------------------------------------------------------------
+
+    async def on_group_message(self, message: GroupMessage) -> None:
+        channel = self.channel
+        if channel is None or message.chat_id != channel.chat_id:
+            return
+        ticket = await self.store.in_group(
+            message.chat_id, thread_id=message.thread_id, reply_to=message.reply_to
+        )
+        if ticket is None:
+            return
+        await self.store.map_group_message(ticket.id, message.chat_id, message.message_id)
+        if message.command in ("close", "reopen"):
+            await self._agent_status(ticket, message)
+        elif message.command is None:
+            await self._agent_answer(channel, ticket, message)
+
+    async def _agent_status(self, ticket: TicketRecord, message: GroupMessage) -> None:
+        closing = message.command == "close"
+        status = TicketStatus.CLOSED if closing else TicketStatus.OPEN
+        if not await self.store.set_status(ticket.id, status, self.clock()):
+            return
+        note = GROUP_CLOSED if closing else GROUP_REOPENED
+        await self._post(ticket, self._t(note, number=ticket.id, name=message.sender_name))
+        told = CLOSED_BY_AGENT if closing else REOPENED_BY_AGENT
+        await self._tell(ticket, Reply(say(told, number=ticket.id, title=ticket.title)))
+
+    async def _agent_answer(
+        self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
+    ) -> None:
+        await self.store.add_message(
+            ticket.id,
+            author="agent",
+            text=message.text,
+            at=self.clock(),
+            attachments=message.attachments,
+            author_name=message.sender_name,
+            author_user_id=message.sender_id,
+        )
+        if message.has_media:
+            caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
+                "{number}", str(ticket.id)
+            )
+            if message.text:
+                caption += f"\n\n{escape(message.text)}"
+            try:
+                await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
+            except Exception:
+                log.exception("could not copy an agent's file to ticket #%s", ticket.id)
+            return
+        reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
+        await self._tell(ticket, Reply(reply))
+
+    async def _tell(self, ticket: TicketRecord, reply: Reply) -> None:
+        if self.channel is None:
+            return
+        try:
+            await self.channel.tell(ticket.key.chat_id, [reply], ticket.locale)
+        except Exception:
+            log.exception("could not tell the customer of ticket #%s", ticket.id)
