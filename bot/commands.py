@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -217,15 +218,25 @@ async def serve(
 
 
 async def _housekeeping(
-    app: App, stop: asyncio.Event, worker: WorkerSeat | None = None, every_seconds: float = 3600
+    app: App,
+    stop: asyncio.Event,
+    worker: WorkerSeat | None = None,
+    every_seconds: float = 3600,
+    recover_every: float = 60,
 ) -> None:
-    if worker is not None and worker.index != 0:
-        return
+    """Every minute, in every process: tell customers whose mail or SMS was in flight in a
+    process that died (the outbox journal). Every hour, in one process: purge what expired."""
+    chores = worker is None or worker.index == 0
+    await app.effects.outbox.recover()  # the transport's notify is wired by now
+    due = time.monotonic() + every_seconds
     while True:
         try:
-            await asyncio.wait_for(stop.wait(), every_seconds)
+            await asyncio.wait_for(stop.wait(), recover_every)
         except TimeoutError:
-            await app.housekeeping()
+            await app.effects.outbox.recover()
+            if chores and time.monotonic() >= due:
+                due = time.monotonic() + every_seconds
+                await app.housekeeping()
         else:
             return  # stopping: no chores while the process shuts down
 

@@ -5,8 +5,11 @@ and returns. A failed send is retried after each delay of ``retry_delays``; when
 failed, the customer is told honestly (press "send again" later, or ask a person) through the
 ``notify`` callback the transport registers — a message is never dropped silently.
 
-Messages in flight live in this process only (the plain code must not be written anywhere);
-if the process dies before sending, the customer presses "send a new code".
+Messages in flight live in this process only (the plain code is never written anywhere). With
+a ``journal`` (SQL), each message in flight also leaves a row naming only its conversation,
+channel, language and the time its retries end; the row goes when the message is sent or given
+up. If the process dies first, :meth:`Outbox.recover` (run by every process every minute) finds
+the overdue row and the customer is told as if every try had failed — never a silent drop.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from dialogs.errors import DeliveryError
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_
-from dialogs.ports import Delivery, Outgoing
+from dialogs.ports import Clock, Delivery, Outgoing
 from dialogs.replies import Reply, Text
+from storage.outbox_journal import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,19 @@ DELIVERY_FAILED = N_(
 DEFAULT_RETRY_DELAYS = (2.0, 10.0, 30.0)
 Notify = Callable[[ConversationKey, list[Reply], str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
+ATTEMPT_SECONDS = 60.0
+"""Budget of one delivery attempt in the journal's ``settle_by`` (SMTP and gateway timeouts are
+below it)."""
+
+
+class Journal(Protocol):
+    async def add(
+        self, key: ConversationKey, *, channel: str, locale: str, now: float, settle_by: float
+    ) -> int: ...
+
+    async def remove(self, entry: int) -> None: ...
+
+    async def take_overdue(self, now: float) -> list[Interrupted]: ...
 
 
 class Outbox:
@@ -41,28 +60,68 @@ class Outbox:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         concurrency: int = 32,
         sleep: Sleep = asyncio.sleep,
+        journal: Journal | None = None,
+        clock: Clock = time.time,
     ) -> None:
         self.delivery = delivery
         self.retry_delays = tuple(retry_delays)
         self.notify: Notify | None = None
+        self.journal = journal
+        self.clock = clock
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[bool]] = set()
 
-    def submit(self, message: Outgoing, key: ConversationKey | None) -> None:
-        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent."""
-        task = asyncio.get_running_loop().create_task(self._deliver(message, key))
+    def settle_seconds(self) -> float:
+        """How long the tries of one message can take at most."""
+        return sum(self.retry_delays) + (len(self.retry_delays) + 1) * ATTEMPT_SECONDS
+
+    async def submit(self, message: Outgoing, key: ConversationKey | None) -> None:
+        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent.
+        Returns once the message is journaled (when there is a journal), before it is sent."""
+        entry = None
+        if self.journal is not None and key is not None:
+            now = self.clock()
+            entry = await self.journal.add(
+                key,
+                channel=message.channel,
+                locale=message.locale,
+                now=now,
+                settle_by=now + self.settle_seconds(),
+            )
+        task = asyncio.get_running_loop().create_task(self._deliver(message, key, entry))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, message: Outgoing, key: ConversationKey | None) -> bool:
+    async def _deliver(
+        self, message: Outgoing, key: ConversationKey | None, entry: int | None = None
+    ) -> bool:
+        sent = False
         for attempt, delay in enumerate((0.0, *self.retry_delays), start=1):
             if delay:
                 await self._sleep(delay)
             if await self._try(message, attempt):
-                return True
-        await self._give_up(message, key)
-        return False
+                sent = True
+                break
+        if not sent:
+            await self._give_up(message.channel, message.locale, key)
+        if entry is not None and self.journal is not None:
+            try:
+                await self.journal.remove(entry)
+            except Exception:  # the row expires and the customer is told once more: harmless
+                log.exception("could not clear outbox journal entry %s", entry)
+        return sent
+
+    async def recover(self) -> int:
+        """Tell the customers whose message was in flight in a process that died (journal rows
+        past their ``settle_by``). Returns how many were told; 0 until ``notify`` is wired."""
+        if self.journal is None or self.notify is None:
+            return 0
+        lost = await self.journal.take_overdue(self.clock())
+        for item in lost:
+            log.warning("a %s to %s was interrupted; telling the customer", item.channel, item.key)
+            await self._give_up(item.channel, item.locale, item.key)
+        return len(lost)
 
     async def _try(self, message: Outgoing, attempt: int) -> bool:
         async with self._slots:
@@ -76,16 +135,16 @@ class Outbox:
                 return False
         return True
 
-    async def _give_up(self, message: Outgoing, key: ConversationKey | None) -> None:
+    async def _give_up(self, channel: str, locale: str, key: ConversationKey | None) -> None:
         tries = len(self.retry_delays) + 1
         if key is None or self.notify is None:
-            log.error("%s not sent after %s tries; nobody to tell", message.channel, tries)
+            log.error("%s not sent after %s tries; nobody to tell", channel, tries)
             return
-        log.error("%s not sent after %s tries; telling %s", message.channel, tries, key)
+        log.error("%s not sent after %s tries; telling %s", channel, tries, key)
         try:
-            await self.notify(key, [Reply(Text(DELIVERY_FAILED))], message.locale)
+            await self.notify(key, [Reply(Text(DELIVERY_FAILED))], locale)
         except Exception:
-            log.exception("could not tell %s that a %s failed", key, message.channel)
+            log.exception("could not tell %s that a %s failed", key, channel)
 
     async def drain(self) -> None:
         """Wait until every message submitted so far is sent or given up (tests, shutdown)."""
