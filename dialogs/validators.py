@@ -73,11 +73,15 @@ def pl_phone(value: str) -> str:
     return phone(digits, "PL")
 
 
+def is_mobile(number: str) -> bool:
+    """True when the E.164 ``number`` can receive SMS (mobile, or fixed-or-mobile)."""
+    return phonenumbers.number_type(phonenumbers.parse(number)) in _MOBILE
+
+
 def kz_mobile(value: str) -> str:
     """Seed 002: a Kazakh mobile number (+7 7xx ...), national or international format."""
     number = phone(value, "KZ")
-    parsed = phonenumbers.parse(number)
-    if phonenumbers.number_type(parsed) not in _MOBILE:
+    if not is_mobile(number):
         raise Invalid("not a mobile number")
     return number
 
@@ -88,6 +92,17 @@ def contract_number(value: str) -> str:
     if not _CONTRACT.fullmatch(cleaned):
         raise Invalid("one letter and six digits")
     return cleaned
+
+
+_HU_POLICY = re.compile(r"HU-?(\d{4})-?(\d{4,6})")
+
+
+def hu_policy(value: str) -> str:
+    """Seed 001's policy number, ``HU-2024-0001``: spaces ignored, dashes optional, any case."""
+    match = _HU_POLICY.fullmatch("".join(value.split()).upper())
+    if match is None:
+        raise Invalid("HU, the year and four to six digits")
+    return f"HU-{match.group(1)}-{match.group(2)}"
 
 
 def serial(value: str) -> str:
@@ -111,6 +126,7 @@ VALIDATORS: dict[str, Validator] = {
     "kz_mobile": kz_mobile,
     "contract_number": contract_number,
     "serial": serial,
+    "hu_policy": hu_policy,
 }
 
 DEFAULT_INVALID: dict[str, str] = {
@@ -134,5 +150,8 @@ DEFAULT_INVALID: dict[str, str] = {
     "serial": N_(
         "Please send the serial number of one device on this contract, or the licence key "
         "with its dashes, exactly as on the label or certificate."
+    ),
+    "hu_policy": N_(
+        "A policy number looks like HU-2024-0001: HU, the year and four to six digits."
     ),
 }

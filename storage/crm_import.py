@@ -37,8 +37,14 @@ from storage.db import dialect_insert
 from storage.models import CustomerEmailRow, CustomerPhoneRow, CustomerRow
 from storage.taxids import normalise_tax_id
 
-Scheme = Literal["bg_eik", "pl_nip", "hu_tax", "kz_bin"]
-DEFAULT_REGION: dict[str, str] = {"bg_eik": "BG", "pl_nip": "PL", "hu_tax": "HU", "kz_bin": "KZ"}
+Scheme = Literal["bg_eik", "pl_nip", "hu_tax", "kz_bin", "de_vat"]
+DEFAULT_REGION: dict[str, str] = {
+    "bg_eik": "BG",
+    "pl_nip": "PL",
+    "hu_tax": "HU",
+    "kz_bin": "KZ",
+    "de_vat": "DE",
+}
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 

@@ -10,6 +10,8 @@ hu_tax     Hungarian tax number: the 8-digit base (python-stdnum ``hu.anum``) or
            11-digit adószám ``12345678-1-23``; stored as the 8-digit base, which alone
            identifies the taxpayer. ``HU`` prefix allowed.
 kz_bin     Kazakh BIN/IIN, 12 digits with the published mod-11 check digit.
+de_vat     German VAT number (USt-IdNr.), 9 digits (python-stdnum ``de.vat``). ``DE`` prefix
+           allowed. The de flow's practices and clinics are filed under it.
 =========  ==========================================================================
 
 The Bulgarian rules are those of :mod:`dialogs.taxids`, the very function the ``bg_eik``
@@ -21,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stdnum import exceptions as stdnum_errors
+from stdnum.de import vat as de_vat
 from stdnum.hu import anum
 from stdnum.pl import nip
 
 from dialogs.taxids import normalise_bg_eik
 
-SCHEMES: tuple[str, ...] = ("bg_eik", "pl_nip", "hu_tax", "kz_bin")
+SCHEMES: tuple[str, ...] = ("bg_eik", "pl_nip", "hu_tax", "kz_bin", "de_vat")
 
 _KZ_WEIGHTS = (tuple(range(1, 12)), (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2))
 
@@ -87,11 +90,21 @@ def _hu_tax(value: str) -> str:
         raise ValueError("a Hungarian tax number has 8 or 11 digits") from exc
 
 
+def _de_vat(value: str) -> str:
+    try:
+        return str(de_vat.validate(value))
+    except stdnum_errors.InvalidChecksum as exc:
+        raise ValueError("the USt-IdNr. check digit does not match") from exc
+    except stdnum_errors.ValidationError as exc:
+        raise ValueError("a USt-IdNr. has 9 digits after DE") from exc
+
+
 _NORMALISERS: dict[str, Callable[[str], str]] = {
     "bg_eik": normalise_bg_eik,
     "pl_nip": _pl_nip,
     "hu_tax": _hu_tax,
     "kz_bin": _kz_bin,
+    "de_vat": _de_vat,
 }
 
 

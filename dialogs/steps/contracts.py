@@ -6,32 +6,11 @@ the customer typed was wrong. The steps reach the CRM through ``turn.services.co
 
 from __future__ import annotations
 
-import re
-
 from dialogs.effects import RecordConsent
 from dialogs.errors import ConfigError
-from dialogs.i18n import N_
 from dialogs.ports import ContractLookup
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.turn import Turn
-from dialogs.validators import DEFAULT_INVALID, VALIDATORS, Invalid
-
-_HU_POLICY = re.compile(r"HU-?(\d{4})-?(\d{4,6})")
-
-
-def hu_policy(value: str) -> str:
-    """Seed 001's policy number, ``HU-2024-0001``: spaces ignored, dashes optional, any case."""
-    match = _HU_POLICY.fullmatch("".join(value.split()).upper())
-    if match is None:
-        raise Invalid("HU, the year and four to six digits")
-    return f"HU-{match.group(1)}-{match.group(2)}"
-
-
-VALIDATORS.setdefault("hu_policy", hu_policy)
-DEFAULT_INVALID.setdefault(
-    "hu_policy",
-    N_("A policy number looks like HU-2024-0001: HU, the year and four to six digits."),
-)
 
 
 def contracts_of(turn: Turn, step_id: str) -> ContractLookup:

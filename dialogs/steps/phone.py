@@ -7,7 +7,7 @@ from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.turn import Turn
-from dialogs.validators import Invalid, phone
+from dialogs.validators import Invalid, is_mobile, phone
 
 SHARE = N_("Share my phone number")
 NOT_YOURS = N_(
@@ -30,6 +30,7 @@ class Phone(Step):
         example: str = "+359 88 123 4567"
         invalid: Message = INVALID
         not_yours: Message = NOT_YOURS
+        mobile: bool = False  # only mobile numbers (an SMS code goes there), seed 002
         save_as: str | None = None
         next: Target
 
@@ -55,6 +56,8 @@ class Phone(Step):
             number = phone(
                 raw if not verified or raw.startswith("+") else f"+{raw}", self.options.region
             )
+            if self.options.mobile and not is_mobile(number):
+                raise Invalid("not a mobile number")
         except Invalid:
             turn.say(turn.text(self.options.invalid, example=self.options.example))
             return None

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from dialogs.engine import NEED_HELP
 from dialogs.navigation import PREVIOUS_ANSWER
 from dialogs.replies import Text
 from dialogs.steps import code as code_step
@@ -76,9 +77,13 @@ async def test_kk_bought_online_wrong_details_and_contacts(
         example = {"example": "+7 701 123 4567"}
         assert await ainur.send("+7 916 123 4567") == [
             t(text("phone", "invalid"), locale, **example)
-        ]
+        ]  # a Russian number
+        assert await ainur.send("+7 727 250 0000") == [
+            t(text("phone", "invalid"), locale, **example)
+        ]  # an Almaty landline: no SMS can reach it
         assert await ainur.share_contact("77011234567", own=False) == [
-            t(text("phone", "not_yours"), locale)
+            t(text("phone", "not_yours"), locale),
+            t(NEED_HELP, locale),  # the third mistake in a row: a person is offered
         ]
         assert await ainur.send("8 701 123 4567") == [
             t(phone_step.GOT_IT, locale, phone="+77011234567"),

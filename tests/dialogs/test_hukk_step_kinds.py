@@ -17,9 +17,8 @@ from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs
 from dialogs.render import render
-from dialogs.steps.contracts import hu_policy
 from dialogs.turn import Services
-from dialogs.validators import Invalid
+from dialogs.validators import Invalid, hu_policy
 from storage.contracts import SqlContracts
 from storage.crm_import import load_crm
 from storage.db import create_engine, migrate

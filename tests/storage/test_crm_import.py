@@ -117,7 +117,7 @@ def test_demo_file_is_clean() -> None:
     assert any(len(row.tax_id) == 13 for row in bg)
     assert any(row.flags.get("active_subscription") is False for row in bg)
     assert any(not row.emails for row in bg)
-    assert {row.scheme for row in rows} == {"bg_eik", "pl_nip", "hu_tax", "kz_bin"}
+    assert {row.scheme for row in rows} == {"bg_eik", "pl_nip", "hu_tax", "kz_bin", "de_vat"}
 
 
 # -- loading -----------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def test_bg_eik_13_digits_agree_with_the_published_rule() -> None:
         ("kz_bin", "940140000385", "940140000385"),  # published BINs of two banks
         ("kz_bin", "971240001315", "971240001315"),
         ("kz_bin", "9405 0000 0123", "940500000123"),
+        ("de_vat", "DE 136 695 976", "136695976"),  # the USt-IdNr. in the EU's VIES examples
     ],
 )
 def test_normalise_tax_id(scheme: str, raw: str, stored: str) -> None:
@@ -82,6 +83,8 @@ def test_normalise_tax_id(scheme: str, raw: str, stored: str) -> None:
         ("hu_tax", "12892312-7-41", "9th digit"),
         ("kz_bin", "940140000386", "check digit"),
         ("kz_bin", "94014000038", "12 digits"),
+        ("de_vat", "DE136695977", "check digit"),
+        ("de_vat", "DE13669597", "9 digits"),
         ("ro_cui", "123", "unknown scheme"),
     ],
 )
