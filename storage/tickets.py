@@ -198,12 +198,15 @@ class SqlTickets:
             await connection.execute(statement)
         await self.map_group_message(ticket_id, chat_id, card_message_id)
 
-    async def map_group_message(self, ticket_id: int, chat_id: int, message_id: int) -> None:
+    async def map_group_message(self, ticket_id: int, chat_id: int, message_id: int) -> bool:
+        """Remember a group message of the ticket; False when it was already known (Telegram
+        redelivered the update, or another worker has it): handle each message once."""
         async with self._engine.begin() as connection:
             upsert = dialect_insert(connection, TicketGroupMessageRow).values(
                 chat_id=chat_id, message_id=message_id, ticket_id=ticket_id
             )
-            await connection.execute(upsert.on_conflict_do_nothing())
+            result = await connection.execute(upsert.on_conflict_do_nothing())
+        return bool(result.rowcount)
 
     # -- reading ----------------------------------------------------------------------------
 

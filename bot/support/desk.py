@@ -258,7 +258,8 @@ class SupportDesk:
         )
         if ticket is None:
             return
-        await self.store.map_group_message(ticket.id, message.chat_id, message.message_id)
+        if not await self.store.map_group_message(ticket.id, message.chat_id, message.message_id):
+            return  # already handled: a redelivered update, or another worker took it
         if message.command in ("close", "reopen"):
             await self._agent_status(ticket, message)
         elif message.command is None:

@@ -45,6 +45,14 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         assert alice.read_new() == [
             t(bot, desk.AGENT_REPLY, "de", number=1, title="No login", text="Which browser?")
         ]
+        twice = bot.api.group_message(
+            GROUP, agent.user_id, "Version?", first_name=agent.name, reply_to=card_id
+        )
+        await agent.deliver(twice)
+        await bot.transport.process_json(twice)  # a webhook redelivers it: relayed once
+        assert alice.read_new() == [
+            t(bot, desk.AGENT_REPLY, "de", number=1, title="No login", text="Version?")
+        ]
         assert await alice.send("Firefox") == [t(bot, desk.SENT, "de", number=1)]
         follow_up = [c for c in bot.api.calls_to("sendMessage") if c.params["chat_id"] == GROUP][-1]
         assert "Firefox" in follow_up.params["text"]
