@@ -40,6 +40,9 @@ class ConversationState(BaseModel):
     history: list[str] = Field(default_factory=list)
     codes: dict[str, PendingCode] = Field(default_factory=dict)
     customer_id: int | None = None
+    failures: dict[str, list[float]] = Field(default_factory=dict)
+    """Recent failed tries of a guessable secret, per kind (e.g. access codes); unlike the
+    answers, kept across /cancel and /start so starting over does not reset the count."""
     updated_at: float = 0.0
 
     def encode(self) -> bytes:

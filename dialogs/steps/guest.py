@@ -5,6 +5,7 @@ itself is not kept in the conversation."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from dialogs.errors import ConfigError
@@ -22,6 +23,10 @@ CODE_EXPIRED = N_(
     "This access code has expired. Please ask the practice that invited you for a new one."
 )
 JOIN = N_("Join the video consultation")
+TOO_MANY_TRIES = N_(
+    "Too many wrong access codes. Please try again in {minutes} minutes, or send /human and a "
+    "person will help you."
+)
 ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
 """Access codes are written in these characters (no I, L, O, U: nothing to mistake)."""
 
@@ -42,6 +47,9 @@ class AccessCode(Step):
         expired: Message = CODE_EXPIRED
         granted: Message  # {session}: the appointment, as the provider named it
         button: Message = JOIN
+        too_many: Message = TOO_MANY_TRIES
+        max_failures: int = 5  # wrong codes per conversation ...
+        failure_window: int = 900  # ... in this many seconds
         next: Target
 
     options: Options
@@ -56,12 +64,18 @@ class AccessCode(Step):
         guests = turn.services.guests
         if guests is None:
             raise ConfigError(f"step {self.id!r} checks access codes: no session store is wired")
-        access = await guests.find_access_code(normalise_access_code(event.text))
-        if access is None:
-            turn.say(Text(self.options.unknown))
+        o = self.options
+        recent = [
+            t for t in turn.state.failures.get(self.kind, []) if turn.now - t < o.failure_window
+        ]
+        if len(recent) >= o.max_failures:
+            minutes = math.ceil((o.failure_window - (turn.now - recent[0])) / 60)
+            turn.say(Text(o.too_many, {"minutes": minutes}))
             return None
-        if not access.usable(turn.now):
-            turn.say(Text(self.options.expired))
+        access = await guests.find_access_code(normalise_access_code(event.text))
+        if access is None or not access.usable(turn.now):
+            turn.state.failures[self.kind] = [*recent, turn.now]
+            turn.say(Text(o.unknown if access is None else o.expired))
             return None
         join = Button(Text(self.options.button), ButtonKind.LINK, access.join_url)
         turn.say(Text(self.options.granted, {"session": access.session}), (join,))

@@ -359,6 +359,31 @@ async def test_guests_join_with_an_access_code_and_get_no_account(
         assert await count(de, ProfileRow) == 0
 
 
+async def test_guessing_access_codes_is_throttled_even_across_cancel(
+    tmp_path: Path, app_redis: str
+) -> None:
+    async with de_bot(tmp_path, app_redis) as de:
+        code = await SqlGuestCodes(de.bot.app.db).issue_access_code(
+            session="Sprechstunde",
+            join_url="https://video.example.com/r/1",
+            now=de.clock(),
+            ttl_seconds=3600,
+        )
+        guest = de.bot.customer(user_id=602, language_code="de")
+        await guest.send(f"/start {GUEST.id}")
+        for guess in range(4):
+            await guest.send(f"ABCDE{guess:05d}")
+        await guest.send("/cancel")  # starting over does not reset the count
+        await guest.send(f"/start {GUEST.id}")
+        assert await guest.send("ABCDE00004") == [de.t(guest_step.CODE_UNKNOWN, "de")]
+        too_many = [de.t(guest_step.TOO_MANY_TRIES, "de", minutes=15)]
+        assert await guest.send(code) == too_many  # even the right one, for now
+        de.clock.now += 15 * 60
+        assert (await guest.send(code))[0] == de.t(
+            text_of("code", "granted", GUEST), "de", session="Sprechstunde"
+        )
+
+
 async def test_two_registrations_racing_for_one_name(tmp_path: Path, app_redis: str) -> None:
     """Both chose the free name; the one who finishes second is told, nothing is overwritten."""
     async with de_bot(tmp_path, app_redis) as de:
