@@ -137,7 +137,7 @@ class EffectRunner:
             if wait:
                 log.info("%s not sent: the address reached its cap", message.channel)
                 return Reply(say(TOO_MANY, minutes=minutes_until(wait)))
-        await self.outbox.submit(message, routed.key if routed else None)
+        self.outbox.submit(message, routed.key if routed else None)
         return None
 
     async def close(self) -> None:

@@ -6,10 +6,12 @@ failed, the customer is told honestly (press "send again" later, or ask a person
 ``notify`` callback the transport registers — a message is never dropped silently.
 
 Messages in flight live in this process only (the plain code is never written anywhere). With
-a ``journal`` (SQL), each message in flight also leaves a row naming only its conversation,
-channel, language and the time its retries end; the row goes when the message is sent or given
-up. If the process dies first, :meth:`Outbox.recover` (run by every process every minute) finds
-the overdue row and the customer is told as if every try had failed — never a silent drop.
+a ``journal`` (SQL), a message not sent within ``journal_after`` (1 s) also leaves a row naming
+only its conversation, channel, language and the time its retries end; the row goes when the
+message is sent or given up. If the process dies first, :meth:`Outbox.recover` (run by every
+process every minute) finds the overdue row and the customer is told as if every try had
+failed. A fast send never touches the database; only a crash within that first second after
+the commit can still go untold.
 """
 
 from __future__ import annotations
@@ -62,11 +64,13 @@ class Outbox:
         sleep: Sleep = asyncio.sleep,
         journal: Journal | None = None,
         clock: Clock = time.time,
+        journal_after: float = 1.0,
     ) -> None:
         self.delivery = delivery
         self.retry_delays = tuple(retry_delays)
         self.notify: Notify | None = None
         self.journal = journal
+        self.journal_after = journal_after
         self.clock = clock
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
@@ -76,41 +80,62 @@ class Outbox:
         """How long the tries of one message can take at most."""
         return sum(self.retry_delays) + (len(self.retry_delays) + 1) * ATTEMPT_SECONDS
 
-    async def submit(self, message: Outgoing, key: ConversationKey | None) -> None:
-        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent.
-        Returns once the message is journaled (when there is a journal), before it is sent."""
-        entry = None
-        if self.journal is not None and key is not None:
-            now = self.clock()
-            entry = await self.journal.add(
+    def submit(self, message: Outgoing, key: ConversationKey | None) -> None:
+        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent."""
+        task = asyncio.get_running_loop().create_task(self._deliver(message, key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, message: Outgoing, key: ConversationKey | None) -> bool:
+        """The first try runs at once; a message not sent within ``journal_after`` seconds
+        (slow, failing, or still being retried) is journaled until it is settled. A fast
+        success, the usual case, never touches the database."""
+        first = asyncio.create_task(self._try(message, 1))
+        try:
+            done, _ = await asyncio.wait({first}, timeout=self.journal_after)
+        except asyncio.CancelledError:
+            first.cancel()
+            raise
+        if done and first.result():
+            return True
+        entry = await self._journal(message, key)
+        try:
+            sent = await first
+            for attempt, delay in enumerate(self.retry_delays, start=2):
+                if sent:
+                    break
+                await self._sleep(delay)
+                sent = await self._try(message, attempt)
+            if not sent:
+                await self._give_up(message.channel, message.locale, key)
+        finally:
+            if entry is not None and not _cancelled():
+                await self._unjournal(entry)
+        return sent
+
+    async def _journal(self, message: Outgoing, key: ConversationKey | None) -> int | None:
+        if self.journal is None or key is None:
+            return None
+        now = self.clock()
+        try:
+            return await self.journal.add(
                 key,
                 channel=message.channel,
                 locale=message.locale,
                 now=now,
                 settle_by=now + self.settle_seconds(),
             )
-        task = asyncio.get_running_loop().create_task(self._deliver(message, key, entry))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        except Exception:  # the send goes on; only a crash now would go untold
+            log.exception("could not journal a %s for %s", message.channel, key)
+            return None
 
-    async def _deliver(
-        self, message: Outgoing, key: ConversationKey | None, entry: int | None = None
-    ) -> bool:
-        sent = False
-        for attempt, delay in enumerate((0.0, *self.retry_delays), start=1):
-            if delay:
-                await self._sleep(delay)
-            if await self._try(message, attempt):
-                sent = True
-                break
-        if not sent:
-            await self._give_up(message.channel, message.locale, key)
-        if entry is not None and self.journal is not None:
-            try:
-                await self.journal.remove(entry)
-            except Exception:  # the row expires and the customer is told once more: harmless
-                log.exception("could not clear outbox journal entry %s", entry)
-        return sent
+    async def _unjournal(self, entry: int) -> None:
+        if self.journal is None:
+            return
+        try:
+            await self.journal.remove(entry)
+        except Exception:  # the row expires and the customer is told once more: harmless
+            log.exception("could not clear outbox journal entry %s", entry)
 
     async def recover(self) -> int:
         """Tell the customers whose message was in flight in a process that died (journal rows
@@ -158,3 +183,10 @@ class Outbox:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _cancelled() -> bool:
+    """True while the current task is being cancelled (the process is stopping): the journal
+    row must then stay, so that another process tells the customer."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
