@@ -151,6 +151,7 @@ async def build_app(
         support=support,
         profiles=profiles,
     )
+    support.mail = effects.outbox.submit  # CC copies of agents' answers
     app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
     await app.housekeeping()
     return app

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.support.card import card, escape, topic_name
+from dialogs.events import ConversationKey
 from dialogs.i18n import N_, Catalogs
 from dialogs.ports import (
     Attachment,
     Clock,
     HumanRequest,
     NewTicket,
+    Outgoing,
     TicketKind,
     TicketStatus,
 )
@@ -42,6 +44,11 @@ CC_ADDED = N_("Added to the CC list of ticket #{number}: {emails}.")
 AGENT_REPLY = N_(
     "Our support team answered your ticket #{number} “{title}”:\n\n{text}\n\n"
     "To answer, open the ticket with /tickets."
+)
+CC_SUBJECT = N_("Ticket #{number}: {title}")
+CC_BODY = N_(
+    "Our support team answered ticket #{number} “{title}”, on which you are in copy:\n\n"
+    "{text}\n\nPlease do not reply to this e-mail; the customer answers in the chat."
 )
 AGENT_FILE = N_("Our support team sent this for your ticket #{number}.")
 CLOSED_BY_AGENT = N_(
@@ -114,6 +121,8 @@ class SupportDesk:
         self.chat_id = chat_id  # SUPPORT_CHAT_ID; the transport connects the channel to it
         self.topics = topics  # forum topics per ticket; None: as the group is (is_forum)
         self.channel: SupportChannel | None = None
+        self.mail: Callable[[Outgoing, ConversationKey | None], None] | None = None
+        """Hands a mail to the outbox (wired by the composition root): CC copies."""
 
     def _t(self, msgid: str, **params: object) -> str:
         text = escape(self.catalogs.gettext(msgid, self.locale))
@@ -300,6 +309,17 @@ class SupportDesk:
             return
         reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
         await self._tell(ticket, Reply(reply))
+        self._copy_to_cc(ticket, message.text)
+
+    def _copy_to_cc(self, ticket: TicketRecord, text: str) -> None:
+        """The agent's answer by e-mail to the ticket's CC addresses, in the customer's
+        language (the mail renderer escapes the values in its HTML part)."""
+        if self.mail is None or not text:
+            return
+        title = " ".join(ticket.title.split())  # one line: it goes into the Subject header
+        params: dict[str, str | int] = {"number": ticket.id, "title": title, "text": text}
+        for address in ticket.cc:
+            self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, CC_BODY, params), None)
 
     async def _tell(self, ticket: TicketRecord, reply: Reply) -> None:
         if self.channel is None:

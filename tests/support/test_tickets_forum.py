@@ -108,6 +108,20 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
                 text="Please update the firmware",
             )
         ]
+        await bot.app.effects.outbox.drain()  # the answer, by e-mail, to the CC list
+        copies = [(m.to, subject, body) for m, subject, body in bot.delivery.sent]
+        assert [to for to, _, _ in copies] == ["boss@example.com", "it@example.com"]
+        expected = t(
+            bot,
+            desk.CC_BODY,
+            locale,
+            number=1,
+            title=HOSTILE_TITLE,
+            text="Please update the firmware",
+        )
+        assert all(html.unescape(expected) == body for _, _, body in copies)
+        subject = html.unescape(t(bot, desk.CC_SUBJECT, locale, number=1, title=HOSTILE_TITLE))
+        assert all(got == subject for _, got, _ in copies)
         await agent.send_file(
             file_name="fw.bin", caption="v2 <new>", thread_id=thread, is_topic=True
         )
