@@ -176,12 +176,12 @@ async def run(redis_url: str, database_url: str, customers: int, in_flight: int)
         return session.inbox.pop(sender, [])
 
     try:
-        await drive(min(customers, in_flight), in_flight, deliver, pins.pins.__getitem__)
+        await drive(min(customers, in_flight), in_flight, deliver, pins.wait)
         await redis.flushdb()
         with RoundTrips().installed() as trips:
             commands = await commands_total(redis)
             trips.reset()
-            stats = await drive(customers, in_flight, deliver, pins.pins.__getitem__)
+            stats = await drive(customers, in_flight, deliver, pins.wait)
             stats.extra["round_trips"] = trips.exchanges
             stats.extra["socket_writes"] = trips.count
         stats.extra["commands"] = await commands_total(redis) - commands - 1

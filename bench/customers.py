@@ -23,6 +23,8 @@ FIRST_USER_ID = 500_000_000
 UPDATES_PER_CUSTOMER = 6
 
 Deliver = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
+Pin = Callable[[str], Awaitable[str]]
+"""The code sent to an address, once it has arrived."""
 
 
 class WalkError(AssertionError):
@@ -64,12 +66,20 @@ class PinBox:
 
     def __init__(self) -> None:
         self.pins: dict[str, str] = {}
+        self._arrived: dict[str, asyncio.Event] = {}
 
     async def send(self, message: Outgoing) -> None:
         await self.send_code(message.to, str(message.params["code"]))
 
     async def send_code(self, address: str, code: str) -> None:
         self.pins[address] = code
+        self._arrived.setdefault(address, asyncio.Event()).set()
+
+    async def wait(self, address: str) -> str:
+        """The code as a person reads it: once the mail has arrived (mails leave in the
+        background, after the reply)."""
+        await asyncio.wait_for(self._arrived.setdefault(address, asyncio.Event()).wait(), 30)
+        return self.pins[address]
 
 
 @dataclass
@@ -100,9 +110,7 @@ def _buttons(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [b for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def walk(
-    index: int, ids: itertools.count[int], deliver: Deliver, pin: Callable[[str], str]
-) -> None:
+async def walk(index: int, ids: itertools.count[int], deliver: Deliver, pin: Pin) -> None:
     """One customer, start to hand-off link; raises WalkError on a wrong turn."""
     uid = FIRST_USER_ID + index
 
@@ -116,13 +124,11 @@ async def walk(
     _expect(len(buttons) == 2 and "callback_data" in buttons[0], "code prompt with buttons")
     resend = buttons[0]["callback_data"]
     _expect(len(await deliver(callback_update(next(ids), uid, resend))) == 1, "wait notice")
-    link = _buttons(await say(pin(email(index))))
+    link = _buttons(await say(await pin(email(index))))
     _expect(len(link) == 1 and "url" in link[0], "password hand-off link")
 
 
-async def drive(
-    customers: int, in_flight: int, deliver: Deliver, pin: Callable[[str], str]
-) -> Stats:
+async def drive(customers: int, in_flight: int, deliver: Deliver, pin: Pin) -> Stats:
     """``in_flight`` customers at a time, each sending its next update on the last answer."""
     stats = Stats()
     queue: asyncio.Queue[int] = asyncio.Queue()

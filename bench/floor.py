@@ -38,7 +38,7 @@ async def run(redis_url: str, customers: int, in_flight: int) -> Stats:
         await redis.aclose()
 
 
-def _pin(_address: str) -> str:
+async def _pin(_address: str) -> str:
     return "000000"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
+from bot.outbox import IN_BACKGROUND
 from storage.redis_state import _Lane
 
 
@@ -24,9 +25,10 @@ class RoundTrips:
         self.count = 0
         self.lane_calls = 0
         self.lane_batches = 0
+        self.background = 0  # writes from the outbox's tasks, which no update waits for
 
     def reset(self) -> None:
-        self.count = self.lane_calls = self.lane_batches = 0
+        self.count = self.lane_calls = self.lane_batches = self.background = 0
 
     @property
     def exchanges(self) -> int:
@@ -63,7 +65,10 @@ class RoundTrips:
         async def counting(
             self: Connection, command: bytes | str | Iterable[bytes], check_health: bool = True
         ) -> None:
-            counter.count += 1
+            if IN_BACKGROUND.get():
+                counter.background += 1
+            else:
+                counter.count += 1
             await original(self, command, check_health)
 
         Connection.send_packed_command = counting  # type: ignore[method-assign]

@@ -48,13 +48,14 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
     redis = app.store._redis  # type: ignore[attr-defined] # the store's own client; bench only
     try:
         async with bot:
-            await drive(min(customers, in_flight), in_flight, deliver, pins.pins.__getitem__)
+            await drive(min(customers, in_flight), in_flight, deliver, pins.wait)
             await redis.flushdb()
             with RoundTrips().installed() as trips, _profiled(profile):
                 commands = await commands_total(redis)
                 trips.reset()
-                stats = await drive(customers, in_flight, deliver, pins.pins.__getitem__)
+                stats = await drive(customers, in_flight, deliver, pins.wait)
                 stats.extra["round_trips"] = trips.exchanges
+                stats.extra["background_round_trips"] = trips.background
             stats.extra["socket_writes"] = trips.count
             stats.extra["commands"] = await commands_total(redis) - commands - 1
             stats.extra["bytes_per_conversation"] = await bytes_per_key_group(redis, "ob:*")

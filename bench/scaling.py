@@ -196,4 +196,11 @@ async def run(where: Place, customers: int, in_flight: int, max_workers: int) ->
         )
     speedup = rates[max_workers] / rates[1] if max_workers > 1 else 1.0
     bad = sum(r["bad"] + r["unfinished"] + len(r["stats"].failures) for r in results.values())
-    return {"lines": lines, "speedup": speedup, "bad": bad, "cores": os.cpu_count()}
+    worker_rss = max(r["rss"] for r in results.values())
+    return {
+        "lines": lines,
+        "speedup": speedup,
+        "bad": bad,
+        "cores": os.cpu_count(),
+        "worker_rss": worker_rss,
+    }

@@ -1,9 +1,9 @@
 """Runs a turn's effects after its state is committed.
 
-Mails and SMS go to the :class:`~bot.outbox.Outbox` (sent in the background, retried). Before
-that, the cap on sends per address is taken from the shared :class:`SendLimiter` — across all
-conversations and workers, and only for turns that send something, so an update that sends
-nothing costs no extra round trip.
+Mails and SMS go to the :class:`~bot.outbox.Outbox` (sent in the background, retried), which
+first takes a slot of the cap on sends per address from the shared :class:`SendLimiter` —
+across all conversations and workers, off the update's path: the reply never waits for it,
+and an update that sends nothing never touches it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Journal, Outbox
+from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Cap, Journal, Outbox
 from bot.support.desk import SupportDesk
 from bot.support.effects import run_ticket_effect
 from dialogs.effects import (
@@ -37,10 +37,8 @@ from dialogs.ports import (
     SendLimiter,
     TokenStore,
 )
-from dialogs.replies import Reply, Text, say
-from dialogs.steps.code import TOO_MANY
+from dialogs.replies import Reply, Text
 from dialogs.steps.profile import USERNAME_LOST
-from storage.limits import minutes_until
 
 __all__ = ["DELIVERY_FAILED", "EffectRunner", "send_subject"]
 
@@ -85,7 +83,9 @@ class EffectRunner:
         self.limiter = limiter
         self.secret = secret
         self.clock = clock
-        self.outbox = Outbox(delivery, retry_delays=retry_delays, journal=journal, clock=clock)
+        self.outbox = Outbox(
+            delivery, retry_delays=retry_delays, journal=journal, clock=clock, limiter=limiter
+        )
 
     async def run(self, effects: tuple[Effect, ...]) -> list[Reply]:
         """Run each effect; return replies that tell the customer what could not be done."""
@@ -125,19 +125,14 @@ class EffectRunner:
         return notices
 
     async def _send(self, message: Outgoing) -> Reply | None:
-        """Take a slot of the address's cap, then hand the message to the outbox."""
+        """Hand the message to the outbox with its slot in the address's cap to take."""
         routed = message if isinstance(message, ConversationOutgoing) else None
-        if self.limiter is not None:
-            wait = await self.limiter.acquire(
-                send_subject(self.secret, message),
-                now=self.clock(),
-                limit=routed.max_sends if routed else 5,
-                window=routed.send_window if routed else 600,
-            )
-            if wait:
-                log.info("%s not sent: the address reached its cap", message.channel)
-                return Reply(say(TOO_MANY, minutes=minutes_until(wait)))
-        self.outbox.submit(message, routed.key if routed else None)
+        cap = Cap(
+            send_subject(self.secret, message),
+            limit=routed.max_sends if routed else 5,
+            window=routed.send_window if routed else 600,
+        )
+        self.outbox.submit(message, routed.key if routed else None, cap)
         return None
 
     async def close(self) -> None:

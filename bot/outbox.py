@@ -21,13 +21,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Protocol
 
 from dialogs.errors import DeliveryError
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_
-from dialogs.ports import Clock, Delivery, Outgoing
-from dialogs.replies import Reply, Text
+from dialogs.ports import Clock, Delivery, Outgoing, SendLimiter
+from dialogs.replies import Reply, Text, say
+from dialogs.steps.code import TOO_MANY
+from storage.limits import minutes_until
 from storage.outbox_journal import Interrupted
 
 log = logging.getLogger(__name__)
@@ -39,9 +43,22 @@ DELIVERY_FAILED = N_(
 DEFAULT_RETRY_DELAYS = (2.0, 10.0, 30.0)
 Notify = Callable[[ConversationKey, list[Reply], str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
+IN_BACKGROUND: ContextVar[bool] = ContextVar("in_background", default=False)
+"""True inside the outbox's delivery tasks: work no update waits for (the benchmark and the
+Redis budget test count an update's round trips without it)."""
 ATTEMPT_SECONDS = 60.0
 """Budget of one delivery attempt in the journal's ``settle_by`` (SMTP and gateway timeouts are
 below it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A slot to take in the shared per-address cap before sending (``subject`` is a keyed
+    hash of the address): at most ``limit`` sends in ``window`` seconds."""
+
+    subject: str
+    limit: int
+    window: float
 
 
 class Journal(Protocol):
@@ -65,7 +82,9 @@ class Outbox:
         journal: Journal | None = None,
         clock: Clock = time.time,
         journal_after: float = 1.0,
+        limiter: SendLimiter | None = None,
     ) -> None:
+        self.limiter = limiter
         self.delivery = delivery
         self.retry_delays = tuple(retry_delays)
         self.notify: Notify | None = None
@@ -80,16 +99,31 @@ class Outbox:
         """How long the tries of one message can take at most."""
         return sum(self.retry_delays) + (len(self.retry_delays) + 1) * ATTEMPT_SECONDS
 
-    def submit(self, message: Outgoing, key: ConversationKey | None) -> None:
-        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent."""
-        task = asyncio.get_running_loop().create_task(self._deliver(message, key))
+    def submit(
+        self, message: Outgoing, key: ConversationKey | None, cap: Cap | None = None
+    ) -> None:
+        """Send ``message`` in the background; tell conversation ``key`` if it cannot be sent
+        (or if ``cap`` is full: the address had its share of messages)."""
+        task = asyncio.get_running_loop().create_task(self._deliver(message, key, cap))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, message: Outgoing, key: ConversationKey | None) -> bool:
-        """The first try runs at once; a message not sent within ``journal_after`` seconds
-        (slow, failing, or still being retried) is journaled until it is settled. A fast
-        success, the usual case, never touches the database."""
+    async def _deliver(
+        self, message: Outgoing, key: ConversationKey | None, cap: Cap | None = None
+    ) -> bool:
+        """Take the slot in the address's cap (off the update's path: the reply does not wait
+        for it); then the first try runs at once, and a message not sent within
+        ``journal_after`` seconds (slow, failing, or still being retried) is journaled until
+        it is settled. A fast success, the usual case, never touches the database."""
+        IN_BACKGROUND.set(True)  # this task's own context: the update's is untouched
+        if cap is not None and self.limiter is not None:
+            wait = await self.limiter.acquire(
+                cap.subject, now=self.clock(), limit=cap.limit, window=cap.window
+            )
+            if wait:
+                log.info("%s not sent: the address reached its cap", message.channel)
+                await self._tell(key, Reply(say(TOO_MANY, minutes=minutes_until(wait))), message)
+                return False
         first = asyncio.create_task(self._try(message, 1))
         try:
             done, _ = await asyncio.wait({first}, timeout=self.journal_after)
@@ -159,6 +193,15 @@ class Outbox:
                 log.exception("%s attempt %s failed unexpectedly", message.channel, attempt)
                 return False
         return True
+
+    async def _tell(self, key: ConversationKey | None, reply: Reply, message: Outgoing) -> None:
+        if key is None or self.notify is None:
+            log.error("a %s was refused and nobody can be told", message.channel)
+            return
+        try:
+            await self.notify(key, [reply], message.locale)
+        except Exception:
+            log.exception("could not tell %s that a %s was refused", key, message.channel)
 
     async def _give_up(self, channel: str, locale: str, key: ConversationKey | None) -> None:
         tries = len(self.retry_delays) + 1

@@ -78,6 +78,7 @@ async def walk_bg_flow(bot: RunningBot, locale: str) -> None:
         t(code_step.RESEND, locale),
         t(code_step.CHANGE_EMAIL, locale),
     ]
+    await bot.app.effects.outbox.drain()  # the mail leaves in the background
     ((mail, subject, body),) = bot.delivery.sent
     code = str(mail.params["code"])
     assert mail.to == "demo@example.com"

@@ -113,6 +113,7 @@ async def test_kk_own_contact_needs_no_sms_code(tmp_path: Path, locale: str) -> 
             t(phone_step.GOT_IT, locale, phone=PHONE),
             *opened(locale),
         ]
+        await bot.app.effects.outbox.drain()
         sent = [(m.channel, m.to, m.body) for m, _subject, _body in bot.delivery.sent]
         assert sent == [("sms", PHONE, notice("sms")), ("email", EMAIL, notice("email"))]
         await open_hand_off_page(bot, ainur.link(), locale)
