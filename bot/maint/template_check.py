@@ -20,9 +20,10 @@ from dialogs.flow import load_flow
 from dialogs.steps.basic import NO, YES
 from dialogs.steps.code import CHANGE_EMAIL, CHANGE_PHONE, RESEND
 from dialogs.steps.handoff import OPEN
+from dialogs.steps.link import RESEND_LINK
 from dialogs.steps.phone import SHARE
 
-PYTHON_BUTTONS = frozenset({YES, NO, RESEND, CHANGE_EMAIL, CHANGE_PHONE, OPEN, SHARE})
+PYTHON_BUTTONS = frozenset({YES, NO, RESEND, RESEND_LINK, CHANGE_EMAIL, CHANGE_PHONE, OPEN, SHARE})
 """Button labels defined in Python. New ones: add them here or write
 ``# TRANSLATORS: button label`` above the ``N_`` call."""
 EXTRACT = "run `onboard locales extract` and `onboard locales update`"

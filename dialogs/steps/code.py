@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Literal
+from typing import ClassVar, Literal
 
 from dialogs.effects import SendOutgoing
 from dialogs.events import Event, EventKind
@@ -64,6 +64,7 @@ def code_digest(secret: bytes, scope: str, code: str) -> str:
 @register
 class Code(Step):
     kind = "code"
+    resend_label: ClassVar[str] = RESEND
 
     class Options(StepOptions):
         channel: Literal["email", "sms"] = "email"
@@ -124,7 +125,7 @@ class Code(Step):
 
     def _buttons(self) -> tuple[Button, ...]:
         o = self.options
-        buttons = [step_button(self.id, "resend", Text(RESEND))]
+        buttons = [step_button(self.id, "resend", Text(self.resend_label))]
         if o.change:
             label = CHANGE_EMAIL if o.channel == "email" else CHANGE_PHONE
             buttons.append(step_button(self.id, "change", Text(label)))

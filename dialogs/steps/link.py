@@ -33,6 +33,7 @@ LINK_BODY = N_(
     "Please confirm your e-mail address by opening this link:\n\n{url}\n\n"
     "The link works once and for {hours} hours. If you did not ask for it, ignore this message."
 )
+RESEND_LINK = N_("Send a new link")
 OPEN_THE_LINK = N_("Please open the link in the e-mail we sent you; there is nothing to type here.")
 OLD_LINK = N_(
     "That link was not the newest one we sent you (or it was for another address). "
@@ -59,6 +60,7 @@ class EmailLink(Code):
     """Like ``code``, but the secret is a link to open instead of digits to type."""
 
     kind = "email_link"
+    resend_label = RESEND_LINK
 
     class Options(Code.Options):
         channel: Literal["email"] = "email"

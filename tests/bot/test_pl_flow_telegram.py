@@ -170,7 +170,7 @@ async def walk_registration_errors(bed: PlBed, alice: Customer, locale: str) -> 
     replies = await fill_in_the_form(alice, locale, "Biuro@Example.pl", "221 234 567", "8567346215")
     assert replies == [t(text_of("verify_email"), locale, address="biuro@example.pl")]
     assert [b["text"] for b in alice.keyboard] == [
-        t(code_step.RESEND, locale),
+        t(link_step.RESEND_LINK, locale),
         t(code_step.CHANGE_EMAIL, locale),
     ]
 
@@ -183,7 +183,7 @@ async def walk_the_verification_link(bed: PlBed, alice: Customer, locale: str) -
     assert await alice.send("I clicked it") == [t(link_step.OPEN_THE_LINK, locale)]
 
     bed.clock.now += 60
-    await alice.press(t(code_step.RESEND, locale))
+    await alice.press(t(link_step.RESEND_LINK, locale))
     second = await bed.newest_link()
     assert second != first
     status, _ = await bed.open(first)  # an older link: refused in the chat, nothing continues
@@ -198,7 +198,7 @@ async def walk_the_verification_link(bed: PlBed, alice: Customer, locale: str) -
     assert status == 410
     assert t(links.VERIFY_EXPIRED, locale) in page
     assert alice.read_new() == []
-    await alice.press(t(code_step.RESEND, locale))
+    await alice.press(t(link_step.RESEND_LINK, locale))
     third = await bed.newest_link()
 
     status, page = await bed.open(third)  # opening it continues this same conversation

@@ -198,7 +198,7 @@ async def test_verification_link_continues_the_same_conversation(tmp_path: Path)
         assert mailbox.mails[0]["Subject"] == t(link_step.LINK_SUBJECT, "en")
 
         clock.now += 60
-        await alice.press(t(code_step.RESEND, "en"))
+        await alice.press(t(link_step.RESEND_LINK, "en"))
         await bot.app.effects.outbox.drain()
         newest = URL.search(mailbox.parts()[-1])
         assert newest is not None
