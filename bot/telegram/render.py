@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,23 @@ TELEGRAM_TEXT_LIMIT = 4096
 
 def escape(value: str) -> str:
     return html.escape(value, quote=False)
+
+
+def within_limit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """A message Telegram accepts. Cutting HTML could split an entity or leave a tag open
+    (Telegram refuses both), so an over-long text (e.g. an agent's 4,096-character answer
+    inside our wrapper) loses its formatting, is cut as plain text and escaped again."""
+    if len(text) <= limit:
+        return text
+    plain = html.unescape(re.sub(r"<[^>]*>", "", text))
+    low, high = 0, min(len(plain), limit - 1)
+    while low < high:  # the longest prefix whose escaped form fits with the ellipsis
+        middle = (low + high + 1) // 2
+        if len(escape(plain[:middle])) <= limit - 1:
+            low = middle
+        else:
+            high = middle - 1
+    return escape(plain[:low]) + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +67,7 @@ class TelegramRenderer:
         self.catalogs = catalogs
 
     def reply(self, reply: Reply, locale: str) -> Outgoing:
-        text = render(reply.text, self.catalogs, locale, escape)[:TELEGRAM_TEXT_LIMIT]
+        text = within_limit(render(reply.text, self.catalogs, locale, escape))
         contact = [b for b in reply.buttons if b.kind is ButtonKind.CONTACT]
         if contact:
             rows = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.telegram.parse import event_from_update
-from bot.telegram.render import TelegramRenderer
+from bot.telegram.render import TelegramRenderer, within_limit
 from dialogs.events import EventKind
 from dialogs.i18n import Catalogs
 from dialogs.replies import Button, ButtonKind, Reply, Text
@@ -120,3 +122,15 @@ def test_keyboards() -> None:
     removed = RENDERER.reply(Reply(Text("Yes"), remove_keyboard=True), "en")
     assert removed.markup is not None
     assert ReplyKeyboardRemove.de_json(removed.markup, None) is not None
+
+
+def test_an_over_long_reply_is_cut_as_plain_text_never_inside_an_entity_or_tag() -> None:
+    answer = "Fix: a < b & c > d. " * 300  # an agent's long answer, 6,000 characters
+    reply = Reply(Text("<b>Answer:</b> {text}", {"text": answer}))
+    text = RENDERER.reply(reply, "en").text
+    assert len(text) <= 4096
+    assert text.endswith("…")
+    assert "<b>" not in text  # no tag left open
+    assert re.search(r"&[a-z]*…$", text) is None  # no entity cut in half
+    assert html.unescape(text[:-1]) == ("Answer: " + answer)[: len(html.unescape(text[:-1]))]
+    assert within_limit("short <b>kept</b>") == "short <b>kept</b>"
