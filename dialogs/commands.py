@@ -11,6 +11,7 @@ from dialogs.navigation import Navigator
 from dialogs.ports import HumanRequest
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
+from dialogs.steps.tickets import registered_customer
 from dialogs.turn import Turn
 
 RESUME = N_("Welcome back! Let us continue where you left off.")
@@ -111,11 +112,8 @@ async def human(nav: Navigator, turn: Turn, event: Event) -> None:
 
 async def ticket(nav: Navigator, turn: Turn, event: Event) -> None:
     """File a support ticket: registered customers only (a finished flow links them)."""
-    flow, lookup = nav.flows.get(TICKET_FLOW), turn.services.tickets
-    customer = turn.state.customer_id
-    if customer is None and lookup is not None:
-        customer = await lookup.customer_of(turn.key)
-    if flow is None or customer is None:
+    flow = nav.flows.get(TICKET_FLOW)
+    if flow is None or await registered_customer(turn) is None:
         turn.say(Text(NOT_REGISTERED))
         nav.reprompt(turn)
         return

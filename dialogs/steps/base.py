@@ -8,10 +8,11 @@ annotated :data:`Message` are gettext message ids; the flow loader checks both g
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
+from dialogs.errors import ConfigError
 from dialogs.events import Event
 from dialogs.turn import Turn
 
@@ -20,8 +21,18 @@ MESSAGE_MARK = "flow-message"
 Target = Annotated[str, TARGET_MARK]
 Message = Annotated[str, MESSAGE_MARK]
 
+T = TypeVar("T")
+
 ACTIONS = frozenset({"@human", "@cancel", "@restart"})
 """Targets that are engine actions instead of steps."""
+
+
+def wired(service: T | None, step_id: str, what: str) -> T:
+    """The service a step needs from :class:`~dialogs.turn.Services`, or a ConfigError naming
+    the step and ``what`` is missing (a composition root that did not wire it)."""
+    if service is None:
+        raise ConfigError(f"step {step_id!r} needs {what}, which is not wired")
+    return service
 
 
 class StepOptions(BaseModel):

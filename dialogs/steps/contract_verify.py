@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from dialogs.errors import ConfigError
 from dialogs.i18n import N_, NN_
-from dialogs.ports import ContractInfo, ContractLookup
+from dialogs.ports import ContractInfo
 from dialogs.replies import Text, say, say_n
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.contracts import contract_lookup
 from dialogs.turn import Turn
 
 ACTIVE_CONTRACT = N_("Contract <b>{number}</b>: {product}, active.\nDevices:\n{devices}")
@@ -33,13 +33,6 @@ MORE_CONTRACTS = NN_(
 )
 DEVICE_LINE = "• {serial} — {name}"
 """One device line inside ``{devices}``: CRM values and punctuation only, nothing to translate."""
-
-
-def contract_lookup(turn: Turn, step_id: str) -> ContractLookup:
-    lookup = turn.services.contracts
-    if lookup is None:
-        raise ConfigError(f"step {step_id!r} needs the contract records (Services.contracts)")
-    return lookup
 
 
 @register

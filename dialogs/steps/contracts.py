@@ -9,15 +9,12 @@ from __future__ import annotations
 from dialogs.effects import RecordConsent
 from dialogs.errors import ConfigError
 from dialogs.ports import ContractLookup
-from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
 from dialogs.turn import Turn
 
 
-def contracts_of(turn: Turn, step_id: str) -> ContractLookup:
-    contracts = turn.services.contracts
-    if contracts is None:
-        raise ConfigError(f"step {step_id!r} needs the contract records (Services.contracts)")
-    return contracts
+def contract_lookup(turn: Turn, step_id: str) -> ContractLookup:
+    return wired(turn.services.contracts, step_id, "the contract records")
 
 
 @register
@@ -38,7 +35,7 @@ class PolicyMatch(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         o, answers = self.options, turn.state.answers
-        match = await contracts_of(turn, self.id).match_policy(
+        match = await contract_lookup(turn, self.id).match_policy(
             number=answers.get(o.number, ""), email=answers.get(o.email, "")
         )
         turn.state.customer_id = None
@@ -70,7 +67,7 @@ class ContactMatch(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         o, answers = self.options, turn.state.answers
-        contracts = contracts_of(turn, self.id)
+        contracts = contract_lookup(turn, self.id)
         email, phone = answers.get(o.email, ""), answers.get(o.phone, "")
         turn.state.customer_id = None
         turn.state.codes.clear()  # a code sent for earlier details (e.g. before /back) is void
@@ -102,7 +99,7 @@ class ConsentCheck(Step):
         customer = turn.state.customer_id
         if customer is None:
             return self.options.missing
-        given = await contracts_of(turn, self.id).has_consent(customer, self.options.consent)
+        given = await contract_lookup(turn, self.id).has_consent(customer, self.options.consent)
         return self.options.given if given else self.options.missing
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import math
 import re
 
-from dialogs.errors import ConfigError
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
-from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
 from dialogs.steps.basic import NOT_TEXT
 from dialogs.turn import Turn
 
@@ -61,9 +60,7 @@ class AccessCode(Step):
         if event.kind is not EventKind.TEXT:
             turn.say(Text(NOT_TEXT))
             return None
-        guests = turn.services.guests
-        if guests is None:
-            raise ConfigError(f"step {self.id!r} checks access codes: no session store is wired")
+        guests = wired(turn.services.guests, self.id, "the guest sessions")
         o = self.options
         recent = [
             t for t in turn.state.failures.get(self.kind, []) if turn.now - t < o.failure_window

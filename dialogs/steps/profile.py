@@ -13,11 +13,10 @@ import re
 from pydantic import Field, model_validator
 
 from dialogs.effects import SaveProfile
-from dialogs.errors import ConfigError
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Text
-from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
 from dialogs.steps.basic import NOT_TEXT
 from dialogs.steps.editions import EDITION_ANSWER
 from dialogs.turn import Turn
@@ -73,9 +72,7 @@ class Username(Step):
         if not self.valid(name):
             turn.say(turn.text(self.options.invalid, **self._limits()))
             return None
-        profiles = turn.services.profiles
-        if profiles is None:
-            raise ConfigError(f"step {self.id!r} checks user names: no profile store is wired")
+        profiles = wired(turn.services.profiles, self.id, "the profile store")
         if await profiles.username_taken(name, turn.key):
             turn.say(Text(self.options.taken, {"username": name}))
             return None

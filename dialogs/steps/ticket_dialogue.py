@@ -14,7 +14,7 @@ from dialogs.events import Event, EventKind
 from dialogs.i18n import N_, NN_
 from dialogs.ports import TicketEntry, TicketLookup, TicketStatus, TicketSummary
 from dialogs.replies import Button, Text, say
-from dialogs.steps.base import Message, Step, StepOptions, Target, register
+from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
 from dialogs.steps.basic import PICK_ONE, step_button
 from dialogs.steps.tickets import (
     NUMBER,
@@ -55,10 +55,8 @@ CLOSED_OFFER = N_("Ticket #{number} is closed. Reopen it and add your message?")
 KEPT_CLOSED = N_("All right, the ticket stays closed and your message was not added.")
 
 
-def _lookup(turn: Turn) -> TicketLookup:
-    if turn.services.tickets is None:
-        raise RuntimeError("a ticket step runs but no ticket store is wired")
-    return turn.services.tickets
+def _lookup(turn: Turn, step_id: str) -> TicketLookup:
+    return wired(turn.services.tickets, step_id, "the ticket store")
 
 
 def status_label(turn: Turn, status: TicketStatus) -> str:
@@ -79,7 +77,7 @@ class TicketList(Step):
     options: Options
 
     async def enter(self, turn: Turn) -> str | None:
-        tickets = (await _lookup(turn).tickets_of(turn.key))[:SHOWN]
+        tickets = (await _lookup(turn, self.id).tickets_of(turn.key))[:SHOWN]
         if not tickets:
             return self.options.empty
         rows = [[t.ref, t.number, t.title, status_label(turn, t.status)] for t in tickets]
@@ -120,7 +118,7 @@ class TicketView(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         ref = turn.state.answers.get(REF, "")
-        lookup = _lookup(turn)
+        lookup = _lookup(turn, self.id)
         ticket = await lookup.ticket(ref)
         if ticket is not None:
             entries = (await lookup.entries(ref))[:ENTRIES_SHOWN]
@@ -156,7 +154,7 @@ class TicketDialogue(Step):
     options: Options
 
     async def enter(self, turn: Turn) -> str | None:
-        ticket = await _lookup(turn).ticket(turn.state.answers.get(REF, ""))
+        ticket = await _lookup(turn, self.id).ticket(turn.state.answers.get(REF, ""))
         if ticket is not None:  # just filed: the filing notice speaks instead
             self._remember(turn, ticket)
             self.prompt(turn)
@@ -188,7 +186,7 @@ class TicketDialogue(Step):
 
     async def handle(self, turn: Turn, event: Event) -> str | None:
         ref = turn.state.answers.get(REF, "")
-        ticket = await _lookup(turn).ticket(ref)
+        ticket = await _lookup(turn, self.id).ticket(ref)
         if ticket is not None:
             self._remember(turn, ticket)
         if event.kind is EventKind.BUTTON:

@@ -84,6 +84,15 @@ def attachments_from_json(data: str | None) -> tuple[Attachment, ...]:
     return tuple(Attachment(*row) for row in json.loads(data or "[]"))
 
 
+async def registered_customer(turn: Turn) -> int | None:
+    """The CRM customer of this conversation: matched in the running flow, or linked when an
+    earlier flow ended (``customer_links``); None for someone who never registered."""
+    customer = turn.state.customer_id
+    if customer is None and turn.services.tickets is not None:
+        customer = await turn.services.tickets.customer_of(turn.key)
+    return customer
+
+
 @register
 class TicketCustomer(Step):
     """Who is asking: the CRM customer this Telegram user registered as (a finished flow)."""
@@ -98,10 +107,7 @@ class TicketCustomer(Step):
     options: Options
 
     async def enter(self, turn: Turn) -> str | None:
-        tickets = turn.services.tickets
-        customer = turn.state.customer_id
-        if customer is None and tickets is not None:
-            customer = await tickets.customer_of(turn.key)
+        customer = await registered_customer(turn)
         if customer is None:
             return self.options.unregistered
         turn.state.answers[CUSTOMER] = str(customer)
