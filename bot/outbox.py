@@ -121,8 +121,11 @@ class Outbox:
                 cap.subject, now=self.clock(), limit=cap.limit, window=cap.window
             )
             if wait:
-                log.info("%s not sent: the address reached its cap", message.channel)
-                await self._tell(key, Reply(say(TOO_MANY, minutes=minutes_until(wait))), message)
+                refused = Reply(say(TOO_MANY, minutes=minutes_until(wait)))
+                what = "not sent: the address reached its cap"
+                await self._tell(
+                    key, refused, message.channel, message.locale, what=what, level=logging.INFO
+                )
                 return False
         first = asyncio.create_task(self._try(message, 1))
         try:
@@ -194,25 +197,29 @@ class Outbox:
                 return False
         return True
 
-    async def _tell(self, key: ConversationKey | None, reply: Reply, message: Outgoing) -> None:
+    async def _tell(
+        self,
+        key: ConversationKey | None,
+        reply: Reply,
+        channel: str,
+        locale: str,
+        *,
+        what: str,
+        level: int = logging.ERROR,
+    ) -> None:
+        """Tell conversation ``key`` what became of its mail or SMS (``what`` is for the log)."""
         if key is None or self.notify is None:
-            log.error("a %s was refused and nobody can be told", message.channel)
+            log.log(level, "%s %s; nobody to tell", channel, what)
             return
+        log.log(level, "%s %s; telling %s", channel, what, key)
         try:
-            await self.notify(key, [reply], message.locale)
+            await self.notify(key, [reply], locale)
         except Exception:
-            log.exception("could not tell %s that a %s was refused", key, message.channel)
+            log.exception("could not tell %s that a %s %s", key, channel, what)
 
     async def _give_up(self, channel: str, locale: str, key: ConversationKey | None) -> None:
-        tries = len(self.retry_delays) + 1
-        if key is None or self.notify is None:
-            log.error("%s not sent after %s tries; nobody to tell", channel, tries)
-            return
-        log.error("%s not sent after %s tries; telling %s", channel, tries, key)
-        try:
-            await self.notify(key, [Reply(Text(DELIVERY_FAILED))], locale)
-        except Exception:
-            log.exception("could not tell %s that a %s failed", key, channel)
+        what = f"not sent after {len(self.retry_delays) + 1} tries"
+        await self._tell(key, Reply(Text(DELIVERY_FAILED)), channel, locale, what=what)
 
     async def drain(self) -> None:
         """Wait until every message submitted so far is sent or given up (tests, shutdown)."""
