@@ -96,9 +96,7 @@ class EffectRunner:
                 notices += [ticket_notice] if ticket_notice is not None else []
                 continue
             if isinstance(effect, SendOutgoing):
-                notice = await self._send(effect.message)
-                if notice is not None:
-                    notices.append(notice)
+                self._send(effect.message)
             elif isinstance(effect, StoreToken):
                 await self.tokens.store_token(
                     token_hash=effect.token_hash,
@@ -124,8 +122,9 @@ class EffectRunner:
                     notices.append(Reply(Text(USERNAME_LOST, {"username": effect.username})))
         return notices
 
-    async def _send(self, message: Outgoing) -> Reply | None:
-        """Hand the message to the outbox with its slot in the address's cap to take."""
+    def _send(self, message: Outgoing) -> None:
+        """Hand the message to the outbox with its slot in the address's cap to take (a
+        refusal or a failure is told to the customer from there, later)."""
         routed = message if isinstance(message, ConversationOutgoing) else None
         cap = Cap(
             send_subject(self.secret, message),
@@ -133,7 +132,6 @@ class EffectRunner:
             window=routed.send_window if routed else 600,
         )
         self.outbox.submit(message, routed.key if routed else None, cap)
-        return None
 
     async def close(self) -> None:
         await self.outbox.close()
