@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from babel.dates import format_datetime
 
+from bot.telegram.render import TELEGRAM_TEXT_LIMIT, fit
 from dialogs.i18n import LANGUAGE_NAMES, N_, Catalogs
 from dialogs.ports import TicketKind
 from storage.tickets import TicketRecord
 
 TOPIC_NAME_LIMIT = 128
-TELEGRAM_LIMIT = 4096  # characters of one message
 KINDS = {
     TicketKind.TICKET: N_("Support ticket"),
     TicketKind.HELP: N_("Request for a person (/human)"),
@@ -82,21 +82,5 @@ def card(ticket: TicketRecord, catalogs: Catalogs, locale: str, attachments: int
     if attachments:
         text = catalogs.gettext(ATTACHMENTS_FOLLOW, locale).replace("{count}", str(attachments))
         footer = ["", f"📎 {escape(text)}"]
-    room = TELEGRAM_LIMIT - len("\n".join([*lines, "", *footer]))
+    room = TELEGRAM_TEXT_LIMIT - len("\n".join([*lines, "", *footer]))
     return "\n".join([*lines, fit(ticket.description or "—", room), *footer])
-
-
-def fit(text: str, room: int) -> str:
-    """``text`` escaped, cut (with …) so that it takes at most ``room`` characters: cutting
-    the HTML afterwards could split an entity or a tag, which Telegram refuses."""
-    escaped = escape(text)
-    if len(escaped) <= room:
-        return escaped
-    low, high = 0, len(text)
-    while low < high:  # the longest prefix whose escaped form fits with the ellipsis
-        middle = (low + high + 1) // 2
-        if len(escape(text[:middle])) + 1 <= room:
-            low = middle
-        else:
-            high = middle - 1
-    return escape(text[:low]) + "…"

@@ -29,18 +29,26 @@ def escape(value: str) -> str:
 def within_limit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     """A message Telegram accepts. Cutting HTML could split an entity or leave a tag open
     (Telegram refuses both), so an over-long text (e.g. an agent's 4,096-character answer
-    inside our wrapper) loses its formatting, is cut as plain text and escaped again."""
+    inside our wrapper) loses its formatting and is cut as plain text by :func:`fit`."""
     if len(text) <= limit:
         return text
-    plain = html.unescape(re.sub(r"<[^>]*>", "", text))
-    low, high = 0, min(len(plain), limit - 1)
+    return fit(html.unescape(re.sub(r"<[^>]*>", "", text)), limit)
+
+
+def fit(text: str, room: int) -> str:
+    """Plain ``text`` escaped for HTML, cut (with …) so that it takes at most ``room``
+    characters: the cut falls between characters of the text, never inside an entity."""
+    escaped = escape(text)
+    if len(escaped) <= room:
+        return escaped
+    low, high = 0, len(text)
     while low < high:  # the longest prefix whose escaped form fits with the ellipsis
         middle = (low + high + 1) // 2
-        if len(escape(plain[:middle])) <= limit - 1:
+        if len(escape(text[:middle])) + 1 <= room:
             low = middle
         else:
             high = middle - 1
-    return escape(plain[:low]) + "…"
+    return escape(text[:low]) + "…"
 
 
 @dataclass(frozen=True, slots=True)

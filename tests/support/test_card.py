@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from bot.support.card import TELEGRAM_LIMIT, card, fit
+from bot.support.card import card
+from bot.telegram.render import TELEGRAM_TEXT_LIMIT, fit
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import TicketKind, TicketStatus
@@ -29,7 +30,7 @@ def ticket(description: str) -> TicketRecord:
 
 def test_a_long_hostile_description_is_cut_before_escaping_not_after() -> None:
     text = card(ticket("&<" * 1500), Catalogs(), "en", attachments=2)  # 3,000 characters
-    assert len(text) <= TELEGRAM_LIMIT
+    assert len(text) <= TELEGRAM_TEXT_LIMIT
     assert "…" in text
     assert re.search(r"&[a-z]*…", text) is None  # no entity cut in half
     assert text.endswith("📎 Attachments follow: 2")
