@@ -8,9 +8,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.delivery.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HELP_PATHS = [
@@ -29,14 +33,16 @@ HELP_PATHS = [
 ]
 
 
-def onboard(*args: str, tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def onboard(
+    *args: str, tmp_path: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=environment(tmp_path),
+        env={**environment(tmp_path), **(env or {})},
         timeout=120,
         check=False,
     )
@@ -47,6 +53,30 @@ def environment(tmp_path: Path) -> dict[str, str]:
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+@asynccontextmanager
+async def terminal_chat(
+    tmp_path: Path, *chat_args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """``onboard chat <chat_args>`` in a subprocess as a person runs it, its pages on a free
+    port; yields the process and the pages' base URL."""
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot.cli", "chat", *chat_args),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path,
+        env={**environment(tmp_path), "PORT": str(port), "PUBLIC_URL": site, **(env or {})},
+    )
+    try:
+        yield process, site
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 @pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(p) or "onboard")
@@ -135,11 +165,19 @@ async def test_terminal_chat_walks_the_bg_flow_to_the_password_link(tmp_path: Pa
     assert link.startswith("http://127.0.0.1:8080/password/")
 
 
-async def read_until(stream: asyncio.StreamReader, pattern: re.Pattern[str]) -> str:
-    seen = []
+async def lines_until(stream: asyncio.StreamReader, pattern: str | re.Pattern[str]) -> list[str]:
+    """The lines a subprocess prints, up to and including the first that matches."""
+    seen: list[str] = []
     while True:
         line = (await asyncio.wait_for(stream.readline(), 60)).decode()
         seen.append(line)
         assert line, "".join(seen)
-        if match := pattern.search(line):
-            return match.group(1)
+        if re.search(pattern, line):
+            return seen
+
+
+async def read_until(stream: asyncio.StreamReader, pattern: re.Pattern[str]) -> str:
+    """Group 1 of the first printed line that matches."""
+    match = pattern.search((await lines_until(stream, pattern))[-1])
+    assert match is not None
+    return match.group(1)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,7 +34,7 @@ from storage.models import HumanRequestRow
 from tests.bot.harness import RunningBot, running_bot
 from tests.bot.test_bg_flow_telegram import open_hand_off_page, t
 from tests.conftest import make_settings
-from tests.test_cli import environment, read_until
+from tests.test_cli import read_until, terminal_chat
 
 FLOW_FILES = ("hu-insurance-portal.yaml", "kk-insurance-cabinet.yaml")
 SOURCE = FLOWS_DIR
@@ -230,35 +228,8 @@ async def test_hu_callback_request_is_recorded(tmp_path: Path, locale: str) -> N
         assert bot.delivery.sent == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@asynccontextmanager
-async def terminal_chat(
-    tmp_path: Path, flow: str, language: str
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """``onboard chat --demo --fresh`` in a subprocess, its pages on a free port."""
-    port = free_port()
-    env = environment(tmp_path)
-    env.update({"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"})
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "chat", "--demo", "--fresh"),
-        *("--flow", flow, "--lang", language),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=tmp_path,
-        env=env,
-    )
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+def demo_chat(flow: str, language: str) -> tuple[str, ...]:
+    return ("--demo", "--fresh", "--flow", flow, "--lang", language)
 
 
 async def type_lines(process: asyncio.subprocess.Process, *lines: str) -> None:
@@ -268,7 +239,7 @@ async def type_lines(process: asyncio.subprocess.Process, *lines: str) -> None:
 
 
 async def test_terminal_chat_walks_the_hu_flow_on_demo_data(tmp_path: Path) -> None:
-    async with terminal_chat(tmp_path, "hu-insurance-portal", "hu") as (process, site):
+    async with terminal_chat(tmp_path, *demo_chat("hu-insurance-portal", "hu")) as (process, site):
         assert process.stdout is not None
         await type_lines(process, "1", "1", "HU-2024-0001", "iroda@example.hu")
         url = await read_until(process.stdout, re.compile(r"(http://127\.0\.0\.1:\d+/verify/\S+)"))

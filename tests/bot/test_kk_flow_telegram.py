@@ -24,15 +24,16 @@ from tests.bot.harness import RunningBot
 from tests.bot.test_bg_flow_telegram import open_hand_off_page, t, words
 from tests.bot.test_hu_flow_telegram import (
     SOURCE,
+    demo_chat,
     insurance_bot,
     read_until,
-    terminal_chat,
     texts,
     type_lines,
 )
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock
 from tests.delivery.servers import Mailbox, SmsGateway, sms_gateway, smtp_server
+from tests.test_cli import terminal_chat
 
 STEPS = texts(SOURCE / "kk-insurance-cabinet.yaml")
 EMAIL, PHONE = "kabinet@example.kz", "+77025550101"
@@ -196,7 +197,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
 
 
 async def test_terminal_chat_walks_the_kk_flow_on_demo_data(tmp_path: Path) -> None:
-    async with terminal_chat(tmp_path, "kk-insurance-cabinet", "kk") as (process, site):
+    async with terminal_chat(tmp_path, *demo_chat("kk-insurance-cabinet", "kk")) as (process, site):
         assert process.stdout is not None
         await type_lines(process, EMAIL, "+7 702 555 0101")
         code = await read_until(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from tests.bot.harness import Customer, RunningBot
 from tests.bot.test_bg_flow_telegram import t
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock, delivering_bot
-from tests.delivery.servers import Mailbox, free_port, smtp_server
-from tests.test_cli import environment
+from tests.delivery.servers import Mailbox, smtp_server
+from tests.test_cli import lines_until, terminal_chat
 from tests.web.helpers import base_url
 from tests.web.test_pages_http import browser, form_csrf, post
 
@@ -314,56 +313,36 @@ async def test_pl_flow_translations_differ_from_english() -> None:
 async def test_pl_flow_walks_in_the_terminal_chat_on_the_demo_data(tmp_path: Path) -> None:
     """``onboard chat`` as a person runs it: the mail is printed, the link and the password
     page are opened over HTTP on the pages the terminal chat serves."""
-    port = free_port()
-    env = {**environment(tmp_path), "PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    command = ["-m", "bot.cli", "chat", "--demo", "--fresh", "--flow", FLOW.id, "--lang", "pl"]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        process.stdin.write(b"biuro@example.pl\n221234567\n8567346215\n")
-        seen = await lines_until(process.stdout, r"http://127\.0\.0\.1:\d+/verify/\S+")
-        verify = re.findall(r"http://\S+/verify/\S+", "".join(seen))[-1]
-        async with browser() as session:
-            async with session.get(verify) as response:
-                assert response.status == 200
-            seen = await lines_until(process.stdout, r"→ http://\S+/password/\S+")
-            password = re.findall(r"→ (http://\S+/password/\S+)", "".join(seen))[-1]
-            csrf = await form_csrf(session, password)
-            form = {"password": PASSWORD, "confirm": PASSWORD, "csrf": csrf}
-            assert (await post(session, password, **form))[0] == 200
-        await lines_until(process.stdout, re.escape(plain(t(text_of("contract"), "pl"))))
-        process.stdin.write(b"A123456\nFCW2231L0AB\n")
-        finished = t(text_of("finished"), "pl", email="biuro@example.pl")
-        seen = await lines_until(process.stdout, re.escape(finished))
-        listing = "".join(seen)
-        assert plain(t(text_of("contracts"), "pl")) in listing
-        assert "A123456" in listing
-        assert "• FCW2231L0AB — Router C9200 (server room)" in listing
-        assert "B654321" in listing
-    finally:
-        process.stdin.close()
-        assert await asyncio.wait_for(process.wait(), 30) == 0
+    chat = ("--demo", "--fresh", "--flow", FLOW.id, "--lang", "pl")
+    async with terminal_chat(tmp_path, *chat) as (process, _site):
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            process.stdin.write(b"biuro@example.pl\n221234567\n8567346215\n")
+            seen = await lines_until(process.stdout, r"http://127\.0\.0\.1:\d+/verify/\S+")
+            verify = re.findall(r"http://\S+/verify/\S+", "".join(seen))[-1]
+            async with browser() as session:
+                async with session.get(verify) as response:
+                    assert response.status == 200
+                seen = await lines_until(process.stdout, r"→ http://\S+/password/\S+")
+                password = re.findall(r"→ (http://\S+/password/\S+)", "".join(seen))[-1]
+                csrf = await form_csrf(session, password)
+                form = {"password": PASSWORD, "confirm": PASSWORD, "csrf": csrf}
+                assert (await post(session, password, **form))[0] == 200
+            await lines_until(process.stdout, re.escape(plain(t(text_of("contract"), "pl"))))
+            process.stdin.write(b"A123456\nFCW2231L0AB\n")
+            finished = t(text_of("finished"), "pl", email="biuro@example.pl")
+            seen = await lines_until(process.stdout, re.escape(finished))
+            listing = "".join(seen)
+            assert plain(t(text_of("contracts"), "pl")) in listing
+            assert "A123456" in listing
+            assert "• FCW2231L0AB — Router C9200 (server room)" in listing
+            assert "B654321" in listing
+        finally:
+            process.stdin.close()
+            assert await asyncio.wait_for(process.wait(), 30) == 0
 
 
 def plain(text: str) -> str:
     """What the terminal prints of a Telegram HTML text."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-async def lines_until(stream: asyncio.StreamReader, pattern: str) -> list[str]:
-    seen: list[str] = []
-    while True:
-        line = (await asyncio.wait_for(stream.readline(), 60)).decode()
-        seen.append(line)
-        assert line, "".join(seen)
-        if re.search(pattern, line):
-            return seen
