@@ -41,20 +41,15 @@ class Info(Step):
         return self.options.next
 
 
-@register
-class Ask(Step):
-    """Ask for a text answer, check it with a named validator, save the normalised value."""
+class TextOptions(StepOptions):
+    text: Message
 
-    kind = "ask"
 
-    class Options(StepOptions):
-        text: Message
-        validator: str = Field("text", alias="validate")
-        invalid: Message | None = None
-        save_as: str | None = None
-        next: Target
+class TextAnswer(Step):
+    """A step that asks its ``text`` and takes a typed answer: anything else (a photo, a
+    stray button) is refused with the same words everywhere. Subclasses write :meth:`answer`."""
 
-    options: Options
+    options: TextOptions
 
     def prompt(self, turn: Turn) -> None:
         turn.say(turn.text(self.options.text))
@@ -63,8 +58,30 @@ class Ask(Step):
         if event.kind is not EventKind.TEXT:
             turn.say(Text(NOT_TEXT))
             return None
+        return await self.answer(turn, event.text)
+
+    async def answer(self, turn: Turn, text: str) -> str | None:
+        """Check and keep the typed ``text``; return where to go, or None after saying why."""
+        raise NotImplementedError
+
+
+@register
+class Ask(TextAnswer):
+    """Ask for a text answer, check it with a named validator, save the normalised value."""
+
+    kind = "ask"
+
+    class Options(TextOptions):
+        validator: str = Field("text", alias="validate")
+        invalid: Message | None = None
+        save_as: str | None = None
+        next: Target
+
+    options: Options
+
+    async def answer(self, turn: Turn, text: str) -> str | None:
         try:
-            value = VALIDATORS[self.options.validator](event.text)
+            value = VALIDATORS[self.options.validator](text)
         except Invalid:
             invalid = self.options.invalid or DEFAULT_INVALID[self.options.validator]
             turn.say(turn.text(invalid))

@@ -8,11 +8,10 @@ from __future__ import annotations
 import math
 import re
 
-from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
-from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
-from dialogs.steps.basic import NOT_TEXT
+from dialogs.steps.base import Message, Target, register, wired
+from dialogs.steps.basic import TextAnswer, TextOptions
 from dialogs.turn import Turn
 
 CODE_UNKNOWN = N_(
@@ -37,11 +36,10 @@ def normalise_access_code(raw: str) -> str:
 
 
 @register
-class AccessCode(Step):
+class AccessCode(TextAnswer):
     kind = "access_code"
 
-    class Options(StepOptions):
-        text: Message
+    class Options(TextOptions):
         unknown: Message = CODE_UNKNOWN
         expired: Message = CODE_EXPIRED
         granted: Message  # {session}: the appointment, as the provider named it
@@ -53,13 +51,7 @@ class AccessCode(Step):
 
     options: Options
 
-    def prompt(self, turn: Turn) -> None:
-        turn.say(turn.text(self.options.text))
-
-    async def handle(self, turn: Turn, event: Event) -> str | None:
-        if event.kind is not EventKind.TEXT:
-            turn.say(Text(NOT_TEXT))
-            return None
+    async def answer(self, turn: Turn, text: str) -> str | None:
         guests = wired(turn.services.guests, self.id, "the guest sessions")
         o = self.options
         recent = [
@@ -69,7 +61,7 @@ class AccessCode(Step):
             minutes = math.ceil((o.failure_window - (turn.now - recent[0])) / 60)
             turn.say(Text(o.too_many, {"minutes": minutes}))
             return None
-        access = await guests.find_access_code(normalise_access_code(event.text))
+        access = await guests.find_access_code(normalise_access_code(text))
         if access is None or not access.usable(turn.now):
             turn.state.failures[self.kind] = [*recent, turn.now]
             turn.say(Text(o.unknown if access is None else o.expired))

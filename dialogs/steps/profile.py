@@ -13,11 +13,10 @@ import re
 from pydantic import Field, model_validator
 
 from dialogs.effects import SaveProfile
-from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
 from dialogs.replies import Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
-from dialogs.steps.basic import NOT_TEXT
+from dialogs.steps.basic import TextAnswer, TextOptions
 from dialogs.steps.editions import EDITION_ANSWER
 from dialogs.turn import Turn
 
@@ -33,11 +32,10 @@ USERNAME_LOST = N_(
 
 
 @register
-class Username(Step):
+class Username(TextAnswer):
     kind = "username"
 
-    class Options(StepOptions):
-        text: Message
+    class Options(TextOptions):
         invalid: Message = USERNAME_INVALID
         taken: Message = USERNAME_TAKEN
         min_length: int = Field(4, ge=2, le=64)
@@ -64,11 +62,8 @@ class Username(Step):
         pattern = rf"[a-z][a-z0-9._-]{{{o.min_length - 1},{o.max_length - 1}}}"
         return re.fullmatch(pattern, name) is not None
 
-    async def handle(self, turn: Turn, event: Event) -> str | None:
-        if event.kind is not EventKind.TEXT:
-            turn.say(Text(NOT_TEXT))
-            return None
-        name = event.text.strip().lower()
+    async def answer(self, turn: Turn, text: str) -> str | None:
+        name = text.strip().lower()
         if not self.valid(name):
             turn.say(turn.text(self.options.invalid, **self._limits()))
             return None

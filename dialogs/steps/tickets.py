@@ -19,7 +19,7 @@ from dialogs.i18n import N_
 from dialogs.ports import Attachment, NewTicket
 from dialogs.replies import Text, say
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
-from dialogs.steps.basic import NOT_TEXT, PICK_ONE, step_button
+from dialogs.steps.basic import PICK_ONE, TextAnswer, TextOptions, step_button
 from dialogs.turn import Turn
 from dialogs.validators import Invalid, email
 
@@ -167,27 +167,20 @@ class PickDeviceLine(Step):
 
 
 @register
-class LongText(Step):
+class LongText(TextAnswer):
     """A free text of up to ``max_length`` characters (a title, a description)."""
 
     kind = "long_text"
 
-    class Options(StepOptions):
-        text: Message
+    class Options(TextOptions):
         max_length: int = 3000
         save_as: str | None = None
         next: Target
 
     options: Options
 
-    def prompt(self, turn: Turn) -> None:
-        turn.say(turn.text(self.options.text))
-
-    async def handle(self, turn: Turn, event: Event) -> str | None:
-        if event.kind is not EventKind.TEXT:
-            turn.say(Text(NOT_TEXT))
-            return None
-        value = event.text.strip()
+    async def answer(self, turn: Turn, text: str) -> str | None:
+        value = text.strip()
         if not value or len(value) > self.options.max_length:
             turn.say(say(LONG_TEXT_INVALID, limit=self.options.max_length))
             return None
