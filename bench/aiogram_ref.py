@@ -22,6 +22,7 @@ from bench.measure import RoundTrips, bytes_per_key_group, commands_total
 from dialogs.events import ConversationKey
 from dialogs.taxids import normalise_bg_eik
 from storage.db import create_engine
+from storage.hot_sql import hot_path
 from storage.records import SqlRecords
 
 INTRO, ASK_EIK, BAD_EIK = "Welcome!", "Step 1 of 3: your EIK.", "An EIK has 9 or 13 digits."
@@ -166,7 +167,8 @@ async def run(redis_url: str, database_url: str, customers: int, in_flight: int)
     dp = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(redis))
     db = create_engine(database_url)
     pins = PinBox()
-    dp.include_router(_router(SqlRecords(db), pins))
+    records = SqlRecords(db, hot_path(db))  # the same SQL path as ours: the framework is compared
+    dp.include_router(_router(records, pins))
     session = _session_class()()
     bot = Bot(TOKEN, session=session)
 
@@ -191,4 +193,5 @@ async def run(redis_url: str, database_url: str, customers: int, in_flight: int)
         await redis.flushdb()
         await bot.session.close()
         await dp.storage.close()
+        await records.close()
         await db.dispose()

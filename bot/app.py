@@ -22,6 +22,7 @@ from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import Services
 from storage.contracts import SqlContracts
 from storage.db import create_engine, get_or_create_secret, migrate
+from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
 from storage.outbox_journal import SqlOutboxJournal
@@ -62,6 +63,7 @@ class App:
     async def close(self) -> None:
         await self.effects.close()
         await self.store.close()
+        await self.records.close()
         await self.db.dispose()
 
 
@@ -101,7 +103,7 @@ async def build_app(
     db = create_engine(settings.database_url)
     if migrate_schema:
         await migrate(db)
-    records = SqlRecords(db)
+    records = SqlRecords(db, hot_path(db))
     tickets = SqlTickets(db)
     support = SupportDesk(
         tickets,

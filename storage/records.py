@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, exists, insert, select, true, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.util.typing import TupleAny
@@ -19,6 +19,7 @@ from sqlalchemy.util.typing import TupleAny
 from dialogs import validators
 from dialogs.events import ConversationKey
 from dialogs.ports import CustomerMatch, HumanRequest
+from storage.hot_sql import EnginePath, HotPath
 from storage.models import (
     CustomerEmailRow,
     CustomerPhoneRow,
@@ -101,31 +102,55 @@ def _token_info(row: Sequence[Any]) -> TokenInfo:
     return TokenInfo(token_hash, purpose, parse_key(key), customer_id, locale, expires_at, used_at)
 
 
-def _has_email(email: str | None) -> ColumnElement[bool]:
-    if email is None:
-        return true()
-    return exists().where(
-        CustomerEmailRow.customer_id == CustomerRow.id,
-        CustomerEmailRow.email == normalise_email(email),
+def _match_statement(by_email: bool, by_phone: bool) -> Select[int, str, dict[str, bool]]:
+    """The CRM match with bind parameters ``scheme``, ``tax_id`` and ``email`` / ``phone``."""
+    contact: list[ColumnElement[bool]] = []
+    if by_email:
+        contact.append(
+            exists().where(
+                CustomerEmailRow.customer_id == CustomerRow.id,
+                CustomerEmailRow.email == bindparam("email"),
+            )
+        )
+    if by_phone:
+        contact.append(
+            exists().where(
+                CustomerPhoneRow.customer_id == CustomerRow.id,
+                CustomerPhoneRow.phone == bindparam("phone"),
+            )
+        )
+    return select(CustomerRow.id, CustomerRow.name, CustomerRow.flags).where(
+        CustomerRow.tax_scheme == bindparam("scheme"),
+        CustomerRow.tax_id == bindparam("tax_id"),
+        *contact,
     )
 
 
-def _has_phone(phone: str | None) -> ColumnElement[bool]:
-    if phone is None:
-        return true()
-    return exists().where(
-        CustomerPhoneRow.customer_id == CustomerRow.id,
-        CustomerPhoneRow.phone == normalise_phone(phone),
-    )
+# Built once: these run once per conversation each (see storage/hot_sql.py).
+_MATCH = {
+    (by_email, by_phone): _match_statement(by_email, by_phone)
+    for by_email in (False, True)
+    for by_phone in (False, True)
+    if by_email or by_phone
+}
+_STORE_TOKEN = insert(HandoffTokenRow).values(
+    token_hash=bindparam("token_hash"),
+    purpose=bindparam("purpose"),
+    conversation_key=bindparam("conversation_key"),
+    customer_id=bindparam("customer_id"),
+    locale=bindparam("locale"),
+    expires_at=bindparam("expires_at"),
+)
 
 
 class SqlRecords:
     """CRM records, requests for a person and hand-off tokens in SQL."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        # Look-ups and token writes sit on the update path: they use Core on a pooled
-        # connection (an ORM session per call cost a third of the bot's CPU in the benchmark).
+    def __init__(self, engine: AsyncEngine, hot: HotPath | None = None) -> None:
+        # The CRM match and the token insert sit on the update's path: prepared statements
+        # on ``hot`` (storage/hot_sql.py; the app passes the asyncpg path on PostgreSQL).
         self._engine = engine
+        self._hot = hot or EnginePath(engine)
         self._sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False
         )
@@ -144,18 +169,21 @@ class SqlRecords:
             tax_id = normalise_tax_id(tax_scheme, tax_id)
         except ValueError:
             return None
-        query = select(CustomerRow.id, CustomerRow.name, CustomerRow.flags).where(
-            CustomerRow.tax_scheme == tax_scheme,
-            CustomerRow.tax_id == tax_id,
-            _has_email(email),
-            _has_phone(phone),
-        )
-        async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+        values = {"scheme": tax_scheme, "tax_id": tax_id}
+        if email is not None:
+            values["email"] = normalise_email(email)
+        if phone is not None:
+            values["phone"] = normalise_phone(phone)
+        row = await self._hot.first(_MATCH[email is not None, phone is not None], values)
         if row is None:
             return None
-        flags = {str(name): bool(value) for name, value in (row.flags or {}).items()}
-        return CustomerMatch(customer_id=row.id, name=row.name, flags=flags)
+        customer_id, name, stored_flags = row
+        flags = {str(flag): bool(value) for flag, value in (stored_flags or {}).items()}
+        return CustomerMatch(customer_id=customer_id, name=name, flags=flags)
+
+    async def close(self) -> None:
+        """Close the hot path's own connections (the engine is disposed by its owner)."""
+        await self._hot.close()
 
     async def record_human_request(self, request: HumanRequest) -> int:
         row = HumanRequestRow(
@@ -183,16 +211,15 @@ class SqlRecords:
         locale: str,
         expires_at: float,
     ) -> None:
-        statement = insert(HandoffTokenRow).values(
-            token_hash=token_hash,
-            purpose=purpose,
-            conversation_key=str(key),
-            customer_id=customer_id,
-            locale=locale,
-            expires_at=expires_at,
-        )
-        async with self._engine.begin() as connection:
-            await connection.execute(statement)
+        values = {
+            "token_hash": token_hash,
+            "purpose": purpose,
+            "conversation_key": str(key),
+            "customer_id": customer_id,
+            "locale": locale,
+            "expires_at": expires_at,
+        }
+        await self._hot.execute(_STORE_TOKEN, values)
 
     async def get_token(self, token_hash: str) -> TokenInfo | None:
         """The token whatever its state (check :meth:`TokenInfo.usable`), or None."""

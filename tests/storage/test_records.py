@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -12,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dialogs.events import ConversationKey
 from dialogs.ports import HumanRequest, RecordLookup, RequestRecorder, TokenStore
 from storage.crm_import import parse_crm, store_rows
+from storage.hot_sql import AsyncpgPath, hot_path
 from storage.models import HumanRequestRow
 from storage.records import SqlRecords, TokenInfo, parse_key
 
-from .records_fixtures import db_fixture, engine_fixture  # noqa: F401 - fixtures
+from .records_fixtures import Database, db_fixture, engine_fixture  # noqa: F401 - fixtures
 
 KEY = ConversationKey(bot_id=7, chat_id=-1001234, user_id=42)
 NOW = 1_750_000_000.0
@@ -31,12 +33,21 @@ customers:
 """
 
 
-@pytest.fixture
-async def records(engine: AsyncEngine) -> SqlRecords:
+@pytest.fixture(params=("engine", "hot"))
+async def records(
+    request: pytest.FixtureRequest, engine: AsyncEngine, db: Database
+) -> AsyncIterator[SqlRecords]:
+    """Through the engine, and through the app's hot path (asyncpg prepared statements on
+    PostgreSQL; the engine again on SQLite)."""
     rows, errors = parse_crm(CRM)
     assert errors == []
     await store_rows(engine, rows)
-    return SqlRecords(engine)
+    hot = hot_path(engine, db.options.get("connect_args")) if request.param == "hot" else None
+    subject = SqlRecords(engine, hot)
+    try:
+        yield subject
+    finally:
+        await subject.close()
 
 
 def _hash(token: str) -> str:
@@ -212,3 +223,11 @@ async def test_concurrent_consumers_get_the_token_once(records: SqlRecords) -> N
         *(records.consume_token(_hash("t3"), "password", NOW) for _ in range(8))
     )
     assert sum(result is not None for result in results) == 1
+
+
+async def test_hot_path_is_asyncpg_on_postgresql(engine: AsyncEngine, db: Database) -> None:
+    """The app's hot path on PostgreSQL runs prepared statements on its own pool, with the
+    engine's connection settings (here: the test's schema on the search path)."""
+    path = hot_path(engine, db.options.get("connect_args"))
+    assert isinstance(path, AsyncpgPath) == (db.kind == "postgres")
+    await path.close()
