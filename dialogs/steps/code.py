@@ -10,7 +10,6 @@ conversations. The comparison is constant-time.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import ClassVar, Literal
@@ -58,7 +57,7 @@ DEFAULT_LENGTH = {"email": 6, "sms": 8}
 
 
 def code_digest(secret: bytes, scope: str, code: str) -> str:
-    return hmac.new(secret, f"{scope}|{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, f"{scope}|{code}".encode(), "sha256").hex()
 
 
 @register
