@@ -117,9 +117,16 @@ class Outbox:
         it is settled. A fast success, the usual case, never touches the database."""
         IN_BACKGROUND.set(True)  # this task's own context: the update's is untouched
         if cap is not None and self.limiter is not None:
-            wait = await self.limiter.acquire(
-                cap.subject, now=self.clock(), limit=cap.limit, window=cap.window
-            )
+            try:
+                wait = await self.limiter.acquire(
+                    cap.subject, now=self.clock(), limit=cap.limit, window=cap.window
+                )
+            except Exception:  # no cap, no send (an unbounded sender is what the cap stops)
+                log.exception("could not check the %s cap for %s", message.channel, key)
+                what = "not sent: the address's cap could not be checked"
+                failed = Reply(Text(DELIVERY_FAILED))
+                await self._tell(key, failed, message.channel, message.locale, what=what)
+                return False
             if wait:
                 refused = Reply(say(TOO_MANY, minutes=minutes_until(wait)))
                 what = "not sent: the address reached its cap"

@@ -53,6 +53,21 @@ async def test_five_sends_per_ten_minutes_then_refused_with_the_wait(
     assert await limiter.acquire("a", now=T0 + 600, limit=5, window=600) == 0
 
 
+async def test_the_redis_cap_waits_for_a_connection_under_many_concurrent_sends(
+    app_redis: str,
+) -> None:
+    """300 sends at once (the benchmark's 200 customers in flight reached redis-py's default
+    limit of 100 connections, and a code was never sent): the pool waits instead."""
+    limiter = RedisSendLimiter.from_url(app_redis, max_connections=8)
+    try:
+        waits = await asyncio.gather(
+            *(limiter.acquire(f"s{i}", now=T0, limit=5, window=600) for i in range(300))
+        )
+    finally:
+        await limiter.close()
+    assert waits == [0] * 300
+
+
 async def test_concurrent_senders_never_exceed_the_cap(limiter: SendLimiter) -> None:
     results = await asyncio.gather(
         *(limiter.acquire("busy", now=T0, limit=5, window=600) for _ in range(12))

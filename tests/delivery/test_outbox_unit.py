@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox import Outbox
+from bot.outbox import DELIVERY_FAILED, Cap, Outbox
 from dialogs.events import ConversationKey
 from dialogs.ports import Outgoing
+from dialogs.replies import Reply
 from storage.db import create_engine, migrate
 from storage.models import OutboxJournalRow
 from storage.outbox_journal import SqlOutboxJournal
@@ -79,3 +80,30 @@ async def test_stopping_mid_send_leaves_the_row_for_the_next_process(
     await outbox.close(grace_seconds=0)
     assert await rows(journal) == 1
     assert delivery.sent == []
+
+
+class BrokenLimiter:
+    """A send cap whose store is unreachable."""
+
+    async def prepare(self) -> None:
+        return None
+
+    async def acquire(self, subject: str, *, now: float, limit: int, window: float) -> float:
+        raise ConnectionError("Redis is down")
+
+
+async def test_a_cap_that_cannot_be_checked_stops_the_send_and_tells_the_customer() -> None:
+    told: list[tuple[ConversationKey, list[Reply], str]] = []
+
+    async def notify(key: ConversationKey, replies: list[Reply], locale: str) -> None:
+        told.append((key, replies, locale))
+
+    delivery = GatedDelivery()
+    outbox = Outbox(delivery, limiter=BrokenLimiter())
+    outbox.notify = notify
+    outbox.submit(MAIL, KEY, Cap("hash-of-address", limit=5, window=600))
+    await outbox.drain()
+    assert delivery.sent == []  # no cap, no send: an unbounded sender is what the cap stops
+    assert [(key, locale) for key, _, locale in told] == [(KEY, "en")]
+    [replies] = [replies for _, replies, _ in told]
+    assert replies[0].text.msgid == DELIVERY_FAILED
