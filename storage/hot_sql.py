@@ -78,6 +78,12 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """Hot statements are single autocommitted statements that leave no session state behind;
+    asyncpg's default reset would run ``RESET ALL``, ``UNLISTEN *``, ... on every release (a
+    round trip and server work per statement). An open transaction is still rolled back."""
+
+
 class AsyncpgPath:
     """Hot statements as prepared statements on an asyncpg pool (PostgreSQL only)."""
 
@@ -116,7 +122,11 @@ class AsyncpgPath:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        min_size=1, max_size=self._max_size, init=_json_codecs, **self._connect
+                        min_size=1,
+                        max_size=self._max_size,
+                        init=_json_codecs,
+                        reset=_nothing_to_reset,
+                        **self._connect,
                     )
         return self._pool
 
