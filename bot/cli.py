@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import loop as event_loop
 from bot.config import Settings
 from dialogs.errors import ConfigError, OnboardError
 
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return asyncio.run(_dispatch(args, settings))
+        return event_loop.run(_dispatch(args, settings))
     except OnboardError as exc:
         print(f"onboard: {exc}", file=sys.stderr)
         return 1

@@ -26,6 +26,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from bot import loop as event_loop
 from bot.config import Settings
 from dialogs.errors import ConfigError
 from dialogs.ports import Delivery
@@ -77,7 +78,7 @@ def _worker_main(
         count=count,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(commands.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
+        event_loop.run(commands.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
 
 
 async def _prepare(settings: Settings, hooks_path: str | None) -> None:
