@@ -10,7 +10,6 @@ when PostgreSQL is not reachable, or with ``--records sqlite``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from bench import floor, ours, report
 from bench.customers import UPDATES_PER_CUSTOMER, Stats, write_crm
 from bench.measure import peak_rss_mb
 from bench.place import place
+from bot import loop as event_loop
 
 
 def _arguments() -> argparse.Namespace:
@@ -57,11 +57,12 @@ async def _main(args: argparse.Namespace) -> int:
                 from bench import scaling as scaling_run  # noqa: PLC0415
 
                 scaling = await scaling_run.run(where, args.users, args.in_flight, args.workers)
-            return report.show(mine, base, aiogram, scaling, rss)
+            return report.show(mine, base, aiogram, scaling, rss, in_flight=args.in_flight)
 
 
 def main() -> int:
-    return asyncio.run(_main(_arguments()))
+    # The loop the deployed processes run on (uvloop where installed), for every run alike.
+    return event_loop.run(_main(_arguments()))
 
 
 if __name__ == "__main__":

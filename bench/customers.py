@@ -4,7 +4,9 @@ that keeps ``in_flight`` of them talking at once and times every update."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,8 +33,10 @@ class WalkError(AssertionError):
     """A customer did not get the reply the flow promises."""
 
 
+@functools.cache
 def eik(index: int) -> str:
-    """A valid 9-digit EIK for customer ``index`` (the check digit found by trying)."""
+    """A valid 9-digit EIK for customer ``index`` (the check digit found by trying; once per
+    customer: the driver's own CPU counts in the table)."""
     base = f"{20_000_000 + index:08d}"
     for digit in "0123456789":
         try:
@@ -74,6 +78,11 @@ class PinBox:
     async def send_code(self, address: str, code: str) -> None:
         self.pins[address] = code
         self._arrived.setdefault(address, asyncio.Event()).set()
+
+    def forget(self) -> None:
+        """Before another run over the same customers: no code of an earlier run is read."""
+        self.pins.clear()
+        self._arrived.clear()
 
     async def wait(self, address: str) -> str:
         """The code as a person reads it: once the mail has arrived (mails leave in the
@@ -128,15 +137,23 @@ async def walk(index: int, ids: itertools.count[int], deliver: Deliver, pin: Pin
     _expect(len(link) == 1 and "url" in link[0], "password hand-off link")
 
 
-async def drive(customers: int, in_flight: int, deliver: Deliver, pin: Pin) -> Stats:
-    """``in_flight`` customers at a time, each sending its next update on the last answer."""
+async def drive(
+    customers: int, in_flight: int, deliver: Deliver, pin: Pin, *, rate: float | None = None
+) -> Stats:
+    """``in_flight`` customers at a time, each sending its next update on the last answer:
+    at once (the saturation run), or, with ``rate``, after a think time drawn so that the
+    customers together offer ``rate`` updates/s (exponential: Poisson-like arrivals). Only
+    the time from sending an update to its replies counts as its latency."""
     stats = Stats()
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(customers):
         queue.put_nowait(index)
     ids = itertools.count(1)
+    think = random.Random(7)  # the same pauses every run
 
     async def timed(update: dict[str, Any]) -> list[dict[str, Any]]:
+        if rate:
+            await asyncio.sleep(think.expovariate(rate / in_flight))
         start = time.perf_counter()
         replies = await deliver(update)
         stats.latencies.append(time.perf_counter() - start)

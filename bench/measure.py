@@ -4,6 +4,7 @@ conversation (``MEMORY USAGE``), and peak RSS."""
 
 from __future__ import annotations
 
+import os
 import resource
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -109,3 +110,36 @@ def peak_rss_of(pid: int) -> float:
     except OSError:
         return 0.0
     return 0.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def pids_named(name: str) -> list[int]:
+    """Processes whose command name is ``name`` (e.g. every PostgreSQL backend)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm", encoding="ascii") as comm:
+                    if comm.read().strip() == name:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+async def redis_cpu_seconds(redis: Redis) -> float:
+    """CPU seconds the Redis server has used so far (``INFO cpu``; all its clients)."""
+    info: dict[str, Any] = await redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])

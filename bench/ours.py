@@ -34,7 +34,15 @@ def _profiled(enabled: bool) -> Iterator[Any]:
         print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
+PACED_LOAD = 0.5
+"""The paced run offers this share of the saturation run's updates/s."""
+
+
 async def run(where: Place, customers: int, in_flight: int, *, profile: bool = False) -> Stats:
+    """The saturation run (every customer sends its next update on the last answer), then
+    the paced run: as many customers in flight, at half the measured rate (latency without
+    the queue a closed loop at full speed builds: at 200 in flight and N updates/s an update
+    waits 200/N s on average, Little's law)."""
     pins = PinBox()
     app = await build_app(where.settings(), delivery=pins)
     api = InProcessBotApi()
@@ -50,6 +58,7 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
         async with bot:
             await drive(min(customers, in_flight), in_flight, deliver, pins.wait)
             await redis.flushdb()
+            pins.forget()
             with RoundTrips().installed() as trips, _profiled(profile):
                 commands = await commands_total(redis)
                 trips.reset()
@@ -60,6 +69,15 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
             stats.extra["commands"] = await commands_total(redis) - commands - 1
             stats.extra["bytes_per_conversation"] = await bytes_per_key_group(redis, "ob:*")
             stats.extra["sent_messages"] = api.calls["sendMessage"]
+            if not profile:
+                await redis.flushdb()
+                pins.forget()
+                pace = PACED_LOAD * stats.updates / stats.elapsed
+                paced = await drive(customers, in_flight, deliver, pins.wait, rate=pace)
+                stats.extra["paced_rate"] = paced.updates / paced.elapsed
+                stats.extra["paced_p50_ms"] = paced.percentile(0.5) * 1e3
+                stats.extra["paced_p99_ms"] = paced.percentile(0.99) * 1e3
+                stats.failures += paced.failures
             return stats
     finally:
         await app.close()

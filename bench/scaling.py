@@ -18,7 +18,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from bench.botapi import BOT_ID, callback_update, text_update
 from bench.customers import FIRST_USER_ID, UPDATES_PER_CUSTOMER, Stats, eik, email
-from bench.measure import peak_rss_of
+from bench.measure import cpu_seconds_of, peak_rss_of, pids_named, redis_cpu_seconds
 from bench.place import WEBHOOK_SECRET, Place, flush
 from bench.server import PIN_PREFIX
 from dialogs.events import ConversationKey
@@ -155,6 +155,15 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+async def _cpu(server: int, redis: Redis) -> dict[str, float]:
+    """CPU seconds so far of the workers, the Redis server and every PostgreSQL process."""
+    return {
+        "workers": sum(cpu_seconds_of(pid) for pid in [server, *_children(server)]),
+        "redis": await redis_cpu_seconds(redis),
+        "postgresql": sum(cpu_seconds_of(pid) for pid in pids_named("postgres")),
+    }
+
+
 async def _one(where: Place, workers: int, customers: int, in_flight: int) -> dict[str, Any]:
     port = _free_port()
     command = [sys.executable, "-m", "bench.server", "--workers", str(workers)]
@@ -170,10 +179,21 @@ async def _one(where: Place, workers: int, customers: int, in_flight: int) -> di
         await _wait_ready(port, server)
         await _drive(port, redis, min(customers, in_flight), in_flight, 1)  # warm every worker
         await flush(where.redis_url)
+        before = await _cpu(server.pid, redis)
+        driver = time.process_time()
         stats = await _drive(port, redis, customers, in_flight, 1_000_000)
+        driver = time.process_time() - driver
+        spent = {k: v - before[k] for k, v in (await _cpu(server.pid, redis)).items()}
+        spent["driver"] = driver
         miscounted, unfinished = await _audit(redis, customers)
         rss = max((peak_rss_of(pid) for pid in _children(server.pid)), default=0.0)
-        return {"stats": stats, "bad": miscounted, "unfinished": unfinished, "rss": rss}
+        return {
+            "stats": stats,
+            "bad": miscounted,
+            "unfinished": unfinished,
+            "rss": rss,
+            "cpu": {k: v / stats.updates for k, v in spent.items()},
+        }
     finally:
         server.terminate()
         await asyncio.to_thread(server.wait, 30)
@@ -194,7 +214,22 @@ async def run(where: Place, customers: int, in_flight: int, max_workers: int) ->
             f" lost or doubled: {result['bad']}, unfinished: {result['unfinished']},"
             f" HTTP failures: {len(stats.failures)}"
         )
+    cores = os.cpu_count() or 1
+    for n, result in results.items():
+        cpu = result["cpu"]
+        ceiling = cores / sum(cpu.values())
+        lines.append(
+            f"    CPU per update with {n}: "
+            + ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in cpu.items())
+            + f" -> {cores} cores serve at most {ceiling:,.0f} updates/s"
+        )
     speedup = rates[max_workers] / rates[1] if max_workers > 1 else 1.0
+    ceiling = cores / sum(results[max_workers]["cpu"].values())
+    lines.append(
+        f"  {max_workers} workers reach {rates[max_workers] / ceiling:.0%} of that ceiling; the"
+        f" speed-up is bounded by it: {ceiling / rates[1]:.2f}x here, while Redis, PostgreSQL"
+        " and the driver take their share of the same cores"
+    )
     bad = sum(r["bad"] + r["unfinished"] + len(r["stats"].failures) for r in results.values())
     worker_rss = max(r["rss"] for r in results.values())
     return {
