@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
 from bot.outbox import IN_BACKGROUND
-from storage.redis_state import _Lane
+from storage.redis_state import Lane
 
 
 class RoundTrips:
@@ -27,9 +27,11 @@ class RoundTrips:
         self.lane_calls = 0
         self.lane_batches = 0
         self.background = 0  # writes from the outbox's tasks, which no update waits for
+        self.background_calls = 0  # their calls (a lane's write can carry several)
 
     def reset(self) -> None:
-        self.count = self.lane_calls = self.lane_batches = self.background = 0
+        self.count = self.lane_calls = self.lane_batches = 0
+        self.background = self.background_calls = 0
 
     @property
     def exchanges(self) -> int:
@@ -42,22 +44,26 @@ class RoundTrips:
 
     @contextmanager
     def _lanes_counted(self) -> Iterator[None]:
-        original_call, original_exchange = _Lane.call, _Lane._exchange
+        original_call, original_exchange = Lane.call, Lane._exchange
         counter = self
 
-        async def call(self: _Lane, *args: Any) -> Any:
-            counter.lane_calls += 1
+        async def call(self: Lane, *args: Any) -> Any:
+            if not IN_BACKGROUND.get():  # the outbox's send cap has a lane of its own
+                counter.lane_calls += 1
             return await original_call(self, *args)
 
-        async def exchange(self: _Lane, batch: Any) -> None:
-            counter.lane_batches += 1
+        async def exchange(self: Lane, batch: Any) -> None:
+            if not IN_BACKGROUND.get():  # a lane's drain task runs in its first caller's context
+                counter.lane_batches += 1
+            else:
+                counter.background_calls += len(batch)
             await original_exchange(self, batch)
 
-        _Lane.call, _Lane._exchange = call, exchange  # type: ignore[method-assign]
+        Lane.call, Lane._exchange = call, exchange  # type: ignore[method-assign]
         try:
             yield
         finally:
-            _Lane.call, _Lane._exchange = original_call, original_exchange  # type: ignore[method-assign]
+            Lane.call, Lane._exchange = original_call, original_exchange  # type: ignore[method-assign]
 
     def _writes_counted(self) -> Iterator[RoundTrips]:
         original = Connection.send_packed_command

@@ -64,7 +64,7 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
                 trips.reset()
                 stats = await drive(customers, in_flight, deliver, pins.wait)
                 stats.extra["round_trips"] = trips.exchanges
-                stats.extra["background_round_trips"] = trips.background
+                stats.extra["background_round_trips"] = trips.background_calls
             stats.extra["socket_writes"] = trips.count
             stats.extra["commands"] = await commands_total(redis) - commands - 1
             stats.extra["bytes_per_conversation"] = await bytes_per_key_group(redis, "ob:*")

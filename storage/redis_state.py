@@ -91,7 +91,7 @@ class RedisStateStore:
         self._keys = key_builder or KeyBuilder()
         self._ttl_ms = str(ttl_seconds * 1000)
         self._seen_limit = str(seen_limit)
-        self._lanes = [_Lane(redis) for _ in range(max(1, lanes))]
+        self._lanes = [Lane(redis) for _ in range(max(1, lanes))]
 
     @classmethod
     def from_url(
@@ -141,13 +141,9 @@ class RedisStateStore:
         )
         return bool(reply)
 
-    async def _script(self, script: _Script, key: ConversationKey, *args: bytes | str | int) -> Any:
+    async def _script(self, script: Script, key: ConversationKey, *args: bytes | str | int) -> Any:
         lane = self._lanes[hash(key) % len(self._lanes)]  # one conversation, one lane
-        keys = self._pair(key)
-        try:
-            return await lane.call("EVALSHA", script.sha, 2, *keys, *args)
-        except NoScriptError:
-            return await lane.call("EVAL", script.source, 2, *keys, *args)
+        return await lane.script(script, self._pair(key), *args)
 
     async def delete(self, key: ConversationKey) -> None:
         await self._redis.delete(*self._pair(key))
@@ -158,17 +154,17 @@ class RedisStateStore:
         await self._redis.aclose()
 
 
-class _Script:
+class Script:
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
 
-_BEGIN = _Script(_BEGIN_LUA)
-_COMMIT = _Script(_COMMIT_LUA)
+_BEGIN = Script(_BEGIN_LUA)
+_COMMIT = Script(_COMMIT_LUA)
 
 
-class _Lane:
+class Lane:
     """One connection of the client's pool, held while in use, carrying batches of commands.
 
     Only one batch is on the wire at a time; callers that arrive meanwhile wait for the next.
@@ -181,6 +177,14 @@ class _Lane:
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
         self._connection: Any = None
+
+    async def script(self, script: Script, keys: list[str], *args: bytes | str | int) -> Any:
+        """EVALSHA ``script`` (EVAL once when the server has not got it: after a restart or a
+        SCRIPT FLUSH)."""
+        try:
+            return await self.call("EVALSHA", script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await self.call("EVAL", script.source, len(keys), *keys, *args)
 
     async def call(self, *args: Any) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
