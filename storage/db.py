@@ -37,10 +37,10 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-POSTGRES_POOL = {"pool_size": 10, "max_overflow": 12}
-"""SQLAlchemy's default (5 + 10) makes updates queue for a connection at a few hundred in
-flight. With the hot statements' own asyncpg pool (``storage.hot_sql.HOT_POOL_SIZE``, 8) at
-most 30 per worker: PostgreSQL's default of 100 connections serves three workers."""
+POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8}
+"""At most 16 connections; with the hot statements' own asyncpg pool
+(``storage.hot_sql.HOT_POOL_SIZE``, 16) 32 per worker: PostgreSQL's default of 100
+connections serves three workers."""
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
