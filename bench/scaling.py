@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from bench.botapi import BOT_ID, callback_update, text_update
 from bench.customers import FIRST_USER_ID, UPDATES_PER_CUSTOMER, Stats, eik, email
@@ -23,6 +23,7 @@ from bench.place import WEBHOOK_SECRET, Place, flush
 from bench.server import PIN_PREFIX
 from dialogs.events import ConversationKey
 from storage.keys import KeyBuilder
+from storage.redis_state import waiting_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/telegram/webhook"
@@ -173,8 +174,7 @@ async def _one(where: Place, workers: int, customers: int, in_flight: int) -> di
     server = subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603, ASYNC220
     # The driver reads PINs with as many customers in flight as the run has: a blocking pool
     # waits for a connection instead of failing past redis-py's default 100.
-    pool = BlockingConnectionPool.from_url(where.redis_url, max_connections=64, timeout=10)
-    redis: Redis = Redis.from_pool(pool)  # closing the client closes the pool
+    redis = waiting_client(where.redis_url, max_connections=64)
     try:
         await _wait_ready(port, server)
         await _drive(port, redis, min(customers, in_flight), in_flight, 1)  # warm every worker
@@ -215,16 +215,15 @@ async def run(where: Place, customers: int, in_flight: int, max_workers: int) ->
             f" HTTP failures: {len(stats.failures)}"
         )
     cores = os.cpu_count() or 1
+    ceilings = {n: cores / sum(result["cpu"].values()) for n, result in results.items()}
     for n, result in results.items():
-        cpu = result["cpu"]
-        ceiling = cores / sum(cpu.values())
         lines.append(
             f"    CPU per update with {n}: "
-            + ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in cpu.items())
-            + f" -> {cores} cores serve at most {ceiling:,.0f} updates/s"
+            + ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in result["cpu"].items())
+            + f" -> {cores} cores serve at most {ceilings[n]:,.0f} updates/s"
         )
     speedup = rates[max_workers] / rates[1] if max_workers > 1 else 1.0
-    ceiling = cores / sum(results[max_workers]["cpu"].values())
+    ceiling = ceilings[max_workers]
     lines.append(
         f"  {max_workers} workers reach {rates[max_workers] / ceiling:.0%} of that ceiling; the"
         f" speed-up is bounded by it: {ceiling / rates[1]:.2f}x here, while Redis, PostgreSQL"

@@ -124,8 +124,7 @@ class Outbox:
             except Exception:  # no cap, no send (an unbounded sender is what the cap stops)
                 log.exception("could not check the %s cap for %s", message.channel, key)
                 what = "not sent: the address's cap could not be checked"
-                failed = Reply(Text(DELIVERY_FAILED))
-                await self._tell(key, failed, message.channel, message.locale, what=what)
+                await self._give_up(message.channel, message.locale, key, what=what)
                 return False
             if wait:
                 refused = Reply(say(TOO_MANY, minutes=minutes_until(wait)))
@@ -224,8 +223,10 @@ class Outbox:
         except Exception:
             log.exception("could not tell %s that a %s %s", key, channel, what)
 
-    async def _give_up(self, channel: str, locale: str, key: ConversationKey | None) -> None:
-        what = f"not sent after {len(self.retry_delays) + 1} tries"
+    async def _give_up(
+        self, channel: str, locale: str, key: ConversationKey | None, *, what: str = ""
+    ) -> None:
+        what = what or f"not sent after {len(self.retry_delays) + 1} tries"
         await self._tell(key, Reply(Text(DELIVERY_FAILED)), channel, locale, what=what)
 
     async def drain(self) -> None:

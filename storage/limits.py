@@ -18,13 +18,13 @@ import math
 import secrets
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
 from storage.models import SendLimitRow
-from storage.redis_state import POOL_TIMEOUT_SECONDS, Lane, Script
+from storage.redis_state import Lane, Script, waiting_client
 
 # KEYS: the subject's sorted set. ARGV: now, window, limit, a unique member.
 # Returns "0" when the send is recorded, else the seconds until a slot frees up.
@@ -58,14 +58,10 @@ class RedisSendLimiter:
 
     @classmethod
     def from_url(cls, url: str, *, max_connections: int = 32) -> RedisSendLimiter:
-        """A limiter owning its client, whose pool waits for a free connection: redis-py's
-        default pool raises ``MaxConnectionsError`` past 100 concurrent calls, which the
-        outbox's background sends reached at 200 customers in flight (``python -m bench``)."""
-        pool = BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS
-        )
-        client: Redis = Redis.from_pool(pool)  # owns the pool: closed with the client
-        return cls(client)
+        """A limiter owning its client (see :func:`storage.redis_state.waiting_client`: with
+        redis-py's default pool the outbox's sends hit ``MaxConnectionsError`` at 200
+        customers in flight before the cap had a lane)."""
+        return cls(waiting_client(url, max_connections))
 
     async def prepare(self) -> None:
         await self._redis.script_load(_ACQUIRE_LUA)

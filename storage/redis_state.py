@@ -66,6 +66,17 @@ return 1
 POOL_TIMEOUT_SECONDS = 10  # waiting this long for a free connection means Redis is in trouble
 
 
+def waiting_client(url: str, max_connections: int) -> Redis:
+    """A client whose pool waits for a free connection when all are busy: redis-py's default
+    pool raises ``MaxConnectionsError`` past 100 concurrent commands, which a busy worker
+    reaches (200 updates in flight did). Fewer, busier connections also cost fewer syscalls.
+    Closing the client closes the pool."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS
+    )
+    return Redis.from_pool(pool)
+
+
 def _update_arg(update_id: int | None) -> str:
     """Lua has no None: an empty string means "no update id"."""
     return "" if update_id is None else str(update_id)
@@ -103,16 +114,8 @@ class RedisStateStore:
         seen_limit: int = 256,
         max_connections: int = 64,
     ) -> RedisStateStore:
-        """A store owning its own client (closed by :meth:`close`).
-
-        The pool blocks when all its connections are busy: redis-py's default pool raises
-        ``MaxConnectionsError`` past 100 concurrent commands, which a busy worker reaches
-        (200 updates in flight did). Fewer, busier connections also cost fewer syscalls.
-        """
-        pool = BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS
-        )
-        client: Redis = Redis.from_pool(pool)  # owns the pool: closed with the client
+        """A store owning its own client (closed by :meth:`close`; see :func:`waiting_client`)."""
+        client = waiting_client(url, max_connections)
         return cls(client, ttl_seconds=ttl_seconds, key_builder=key_builder, seen_limit=seen_limit)
 
     def _pair(self, key: ConversationKey) -> list[str]:
