@@ -15,6 +15,10 @@ RUN groupadd --system --gid 10001 onboard \
     && mkdir /data \
     && chown 10001:10001 /data
 
+# The runtime lock only (requirements/runtime.txt, hashes checked): no test or maintainer tools.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
+
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY dialogs ./dialogs
@@ -22,9 +26,9 @@ COPY storage ./storage
 COPY locales ./locales
 COPY demo ./demo
 
-# Editable install keeps locales/ and demo/ next to the code; catalogs are compiled here,
-# at build time, so the running container never writes into /app.
-RUN pip install --no-cache-dir -e . \
+# Editable install keeps locales/ and demo/ next to the code (no dependencies: all came from
+# the lock above); catalogs are compiled here, at build time, so the container never writes /app.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && onboard locales compile
 
 USER 10001:10001

@@ -25,3 +25,14 @@ def test_image_runs_as_non_root_and_compiles_catalogs() -> None:
     assert "USER 10001:10001" in text
     assert "onboard locales compile" in text
     assert 'ENTRYPOINT ["onboard"]' in text
+
+
+def test_image_installs_the_runtime_lock_only() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "--require-hashes -r requirements/runtime.txt" in text
+    assert "--no-deps" in text
+    assert "dev.txt" not in text
+    assert "[dev]" not in text
+    runtime = (ROOT / "requirements" / "runtime.txt").read_text()
+    for tool in ("translate-toolkit", "playwright", "pytest", "mypy", "ruff", "hadolint"):
+        assert f"\n{tool}==" not in runtime, tool
