@@ -7,13 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.plurals import get_plural
+import pytest
+from babel.messages.pofile import read_po
 
-from bot.locales import build_template
+from bot.locales import build_template, extract_template, update_catalogs
 from bot.maint.catalog_check import check_catalogs
 from bot.maint.flow_texts import flow_texts
 from bot.maint.glossary import load_glossaries
-from bot.maint.plurals import integer_categories
+from bot.maint.plurals import header_value, integer_categories, plural_problem
 from dialogs.flow import FlowRegistry
 from tests.maint.conftest import REPO, line_of, replace_in
 
@@ -48,11 +49,20 @@ def test_translator_comment_says_where_and_what_each_placeholder_holds() -> None
     assert "button label (at most 64 characters)" in " ".join(button.auto_comments)
 
 
-def test_plural_forms_come_from_cldr_not_babels_table() -> None:
+def test_plural_forms_come_from_cldr() -> None:
+    """The reference is CLDR (Babel's ``Locale.plural_form``), whatever Babel's own gettext
+    table says in the installed release."""
     assert integer_categories("hu") == ["one", "other"]
-    assert get_plural("hu").num_plurals == 1  # Babel's gettext table: the wrong one
     assert integer_categories("pl") == ["one", "few", "many"]
     assert [len(integer_categories(x)) for x in ("bg", "kk", "de")] == [2, 2, 2]
+
+
+@pytest.mark.parametrize("locale", ["bg", "hu", "kk", "de", "pl"])
+def test_each_catalogs_plural_forms_match_cldr(locale: str) -> None:
+    po = REPO / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    header, _line = header_value(po.read_text(encoding="utf-8"), "Plural-Forms")
+    assert header is not None
+    assert plural_problem(locale, header) is None
 
 
 def test_glossaries_hold_the_seed_terms() -> None:
@@ -99,6 +109,32 @@ def test_cli_check_exits_1_and_names_the_problem(tmp_path: Path) -> None:
 
 def test_make_test_runs_the_catalog_check() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    check_target = makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
-    assert "onboard locales check" in check_target
-    assert "check" in makefile.split("\ntest:", 1)[1].splitlines()[0]
+    suite = makefile.split("\nsuite:", 1)[1].split("\n\n", 1)[0]
+    assert "onboard locales check" in suite
+    assert "onboard flows check" in suite
+    assert "suite" in makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_extract_and_update_are_stable(tmp_path: Path) -> None:
+    """Running them again gives translators no diff: no new date, no Babel version."""
+    for part in ("bot", "dialogs", "storage", "locales"):
+        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns("*.mo"))
+    extract_template(tmp_path)
+    update_catalogs(tmp_path)
+    catalogs = sorted((tmp_path / "locales").rglob("*.po*"))
+    first = {path: path.read_bytes() for path in catalogs}
+    assert all(b"Generated-By" not in text for text in first.values())
+    extract_template(tmp_path)
+    update_catalogs(tmp_path)
+    assert {path: path.read_bytes() for path in catalogs} == first
+
+
+def test_pybabel_with_babel_cfg_extracts_what_onboard_does(tmp_path: Path) -> None:
+    pybabel = Path(sys.executable).parent / "pybabel"
+    target = tmp_path / "messages.pot"
+    command = [str(pybabel), "extract", "-F", "babel.cfg", "--no-default-keywords"]
+    command += ["-k", "N_", "-k", "NN_:1,2", "-c", "TRANSLATORS:", "-o", str(target), "."]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+    with target.open("rb") as handle:
+        extracted = {message.id for message in read_po(handle) if message.id}
+    assert extracted == {message.id for message in build_template(REPO) if message.id}
