@@ -8,6 +8,8 @@ its step and tells translators where it appears and what its placeholders hold.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,9 +61,24 @@ def locales_dir(root: Path = ROOT) -> Path:
 
 def extract_template(root: Path = ROOT) -> Path:
     target = locales_dir(root) / f"{DOMAIN}.pot"
-    with target.open("wb") as handle:
-        write_po(handle, build_template(root), width=100, sort_by_file=True, omit_header=False)
+    write_stable(target, build_template(root), width=100, sort_by_file=True, omit_header=False)
     return target
+
+
+GENERATED_BY = re.compile(rb'^"Generated-By: [^"]*"\n', re.MULTILINE)
+DATES = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): [^"]*"\n', re.MULTILINE)
+
+
+def write_stable(path: Path, catalog: Catalog, **options: Any) -> bool:
+    """Write ``catalog`` unless only its dates would change, and without Babel's version in
+    the header: running ``extract`` or ``update`` twice gives translators no diff."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, **options)
+    new = GENERATED_BY.sub(b"", buffer.getvalue())
+    if path.exists() and DATES.sub(b"", path.read_bytes()) == DATES.sub(b"", new):
+        return False
+    path.write_bytes(new)
+    return True
 
 
 def _po_path(root: Path, locale: str) -> Path:
@@ -90,8 +107,7 @@ def update_catalogs(root: Path = ROOT, *, drop_obsolete: bool = False) -> list[P
             catalog.update(template)
         if locale in PLURAL_FORMS:
             catalog.mime_headers = [("Plural-Forms", PLURAL_FORMS[locale])]
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, sort_by_file=True, ignore_obsolete=drop_obsolete)
+        write_stable(path, catalog, width=100, sort_by_file=True, ignore_obsolete=drop_obsolete)
         written.append(path)
     return written
 
