@@ -6,20 +6,63 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import NoReturn
 
 from bot import loop as event_loop
-from bot.config import Settings
+from bot.config import Settings, load_settings
+from bot.logs import configure_logging
 from dialogs.errors import ConfigError, OnboardError
+from dialogs.i18n import SUPPORTED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CRM = ROOT / "demo" / "crm.yaml"
+USAGE = 2  # exit code of a wrong command line or setting; 1 is a failure while running
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and the subcommands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def not_blank(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text.strip()
+
+
+def readable_file(text: str) -> Path:
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: not a file (a directory?)")
+    return path
+
+
+def package_version() -> str:
+    try:
+        return version("onboard")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="onboard", description="Conversational customer onboarding for Telegram."
-    )
+    parser = Parser(prog="onboard", description="Conversational customer onboarding for Telegram.")
+    parser.add_argument("--version", action="version", version=f"onboard {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -31,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
     run.add_argument(
         "--workers",
-        type=int,
+        type=at_least_one,
         default=1,
         metavar="N",
         help="with --webhook: N worker processes on one HOST:PORT (shared Redis and database)",
@@ -50,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Talk to a flow in the terminal (stdin/stdout).",
     )
     chat.add_argument("--flow", help="flow id (see `onboard flows list`)")
-    chat.add_argument("--lang", help="language: en, bg, hu, kk, de or pl")
+    chat.add_argument("--lang", choices=SUPPORTED_LOCALES, help="language of the conversation")
     chat.add_argument("--demo", action="store_true", help="load the demo CRM first")
     chat.add_argument("--fresh", action="store_true", help="forget the previous terminal chat")
 
@@ -62,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Import customers; bad rows are reported "
         "with line and reason, good rows still load.",
     )
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=readable_file)
 
     invite = commands.add_parser(
         "invite",
@@ -75,9 +118,16 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--customer", metavar="SCHEME:TAX_ID", help="the CRM customer")
     invite.add_argument("--contract", metavar="NUMBER", help="the CRM contract (and its edition)")
     invite.add_argument("--edition", help="product edition (default: the contract's, if any)")
-    invite.add_argument("--locale", help="language of the conversation (default: the flow's)")
     invite.add_argument(
-        "--days", type=int, metavar="N", help="valid N days (default: INVITATION_TTL_DAYS, 14)"
+        "--locale",
+        choices=SUPPORTED_LOCALES,
+        help="language of the conversation (default: the flow's)",
+    )
+    invite.add_argument(
+        "--days",
+        type=at_least_one,
+        metavar="N",
+        help="valid N days (default: INVITATION_TTL_DAYS, 14)",
     )
     guest = commands.add_parser(
         "guest-code",
@@ -85,9 +135,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Create a personal access code for a guest or patient of one session; "
         "they send it to the bot (flow de-video-guest) and get the join link. Printed once.",
     )
-    guest.add_argument("--session", required=True, help="the appointment, as the guest sees it")
+    guest.add_argument(
+        "--session", required=True, type=not_blank, help="the appointment, as the guest sees it"
+    )
     guest.add_argument("--join-url", required=True, help="https:// link that joins the session")
-    guest.add_argument("--hours", type=int, default=24, help="valid this many hours (24)")
+    guest.add_argument("--hours", type=at_least_one, default=24, help="valid this many hours (24)")
 
     flows = commands.add_parser("flows", help="flow definitions", description="Flow definitions.")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
@@ -140,29 +192,60 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        settings = load_settings()
+        configure_logging(settings.log_level, quiet=_is_chat(args, settings))
         return event_loop.run(_dispatch(args, settings))
+    except ConfigError as exc:
+        return _fail(exc, USAGE)
     except OnboardError as exc:
-        print(f"onboard: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: one line, details at DEBUG
+        logging.getLogger("onboard").debug("unexpected error", exc_info=True)
+        print(
+            f"onboard: unexpected error ({type(exc).__name__}: {exc}); "
+            "LOG_LEVEL=DEBUG shows where it happened",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _fail(exc: OnboardError, code: int) -> int:
+    for line in str(exc).splitlines():
+        print(f"onboard: {line}", file=sys.stderr)
+    return code
+
+
+def _is_chat(args: argparse.Namespace, settings: Settings) -> bool:
+    """The terminal chat owns the terminal: logs stay out of its lines."""
+    return args.command == "chat" or (args.command == "run" and settings.bot_token is None)
+
+
+def _check_arguments(args: argparse.Namespace, settings: Settings) -> None:
+    """What argparse cannot know: values that depend on the settings or the flow files."""
+    if args.command == "run" and args.workers > 1 and not args.webhook:
+        raise ConfigError("--workers needs --webhook (polling allows one consumer)")
+    webhook_ready = settings.webhook_url and settings.webhook_secret is not None
+    if args.command == "run" and args.webhook and settings.bot_token and not webhook_ready:
+        raise ConfigError(
+            "--webhook needs WEBHOOK_URL and WEBHOOK_SECRET (the public https:// address "
+            "Telegram posts to, and the secret it must send with every update)"
+        )
+    if args.command == "chat" and args.flow is not None:
+        from dialogs.flow import FlowRegistry  # noqa: PLC0415 - keeps `--help` fast
+
+        known = [flow.id for flow in FlowRegistry.from_directory()]
+        if args.flow not in known:
+            raise ConfigError(f"unknown flow {args.flow!r}: use one of {', '.join(known)}")
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import commands  # noqa: PLC0415 - keeps `--help` fast
 
+    _check_arguments(args, settings)
     if args.command == "run" and args.workers > 1:
-        if not args.webhook:
-            raise ConfigError("--workers needs --webhook (polling allows one consumer)")
         from bot.workers import run_workers  # noqa: PLC0415
 
         return await run_workers(settings, args.workers, demo_crm=DEMO_CRM)

@@ -18,13 +18,14 @@ from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
+from bot.telegram.connect import connect
 from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
-from bot.web import serving, web_app_for
+from bot.web import listen, serving, web_app_for
 from bot.workers import WorkerSeat
-from dialogs.errors import ConfigError, FlowLoadError
+from dialogs.errors import ConfigError, FlowLoadError, OnboardError
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs
 from storage.crm_import import load_crm
@@ -33,8 +34,16 @@ log = logging.getLogger(__name__)
 
 
 async def chat(
-    settings: Settings, *, flow: str | None, language: str | None, crm: Path | None, fresh: bool
+    settings: Settings,
+    *,
+    flow: str | None,
+    language: str | None,
+    crm: Path | None,
+    fresh: bool,
+    pages_required: bool = False,
 ) -> int:
+    """The terminal chat. ``pages_required`` (``onboard run``): a busy port stops it, since
+    the links it hands out would not open; ``onboard chat`` says so in the chat and goes on."""
     app = await build_app(settings, delivery=DevelopmentDelivery(Catalogs(), echo=print))
     try:
         if crm is not None:
@@ -44,7 +53,9 @@ async def chat(
         terminal = TerminalChat(app.engine, app.effects, app.catalogs, language=language)
         pages = web_app_for(app, terminal.send)  # the page's "done" is printed in the chat
         add_link_routes(pages, app.records, app.catalogs, app.clock, terminal.send)
-        async with serving(pages, settings.host, settings.port, required=False):
+        async with serving(
+            pages, settings.host, settings.port, required=pages_required, unavailable=print
+        ):
             await terminal.run(flow=flow)
     finally:
         await app.close()
@@ -98,7 +109,13 @@ def locales(action: str, *, drop_obsolete: bool = False, directory: Path | None 
 
 
 def locales_check(directory: Path | None) -> int:
-    from bot.maint.catalog_check import check_catalogs  # noqa: PLC0415 - maintainers' tool
+    try:
+        from bot.maint.catalog_check import check_catalogs  # noqa: PLC0415 - maintainers' tool
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"onboard locales check needs the maintainers' tools ({exc.name} is missing): "
+            "pip install -e '.[maint]', or make test, which installs them"
+        ) from None
 
     problems = check_catalogs(locales=directory)
     for problem in problems:
@@ -114,13 +131,17 @@ def flows_draw(flow_id: str, fmt: str, output: Path | None) -> int:
 
     flow = FlowRegistry.from_directory().get(flow_id)
     if flow is None:
-        raise ConfigError(f"no flow {flow_id!r} (see `onboard flows list`)")
+        known = ", ".join(flow.id for flow in FlowRegistry.from_directory())
+        raise ConfigError(f"unknown flow {flow_id!r}: use one of {known}")
     graph = flow_graph(flow)
     text = to_svg(graph) if fmt == "svg" else to_mermaid(graph)
     if output is None:
         print(text, end="")
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OnboardError(f"cannot write {output}: {exc.strerror or exc}") from None
         print(f"wrote {output}")
     return 0
 
@@ -139,7 +160,9 @@ async def run(
 ) -> int:
     if settings.bot_token is None:
         print("No BOT_TOKEN set: starting the terminal chat on the demo CRM (Ctrl-D to quit).")
-        return await chat(settings, flow=None, language=None, crm=demo_crm, fresh=False)
+        return await chat(
+            settings, flow=None, language=None, crm=demo_crm, fresh=False, pages_required=True
+        )
     app = await build_app(
         settings,
         delivery=worker.delivery if worker else None,
@@ -165,6 +188,7 @@ async def run(
         key.chat_id, replies, locale
     )  # a mail or SMS that cannot be sent is told in the chat
     try:
+        await connect(bot, base)
         async with bot:
             await serve(app, transport, webhook=webhook, worker=worker)
     finally:
@@ -188,7 +212,7 @@ async def serve(
     add_link_routes(web_app, app.records, app.catalogs, app.clock, transport.push)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None).start()
+    await listen(runner, settings.host, settings.port, reuse_port=worker is not None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -260,6 +284,7 @@ async def web_pages(settings: Settings) -> int:
             app.effects,
             limiter=outgoing_limiter(settings),
         )
+        await connect(bot, base)
         async with bot:
             await _serve_pages(app, web_app_for(app, transport.push))
     finally:

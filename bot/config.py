@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dialogs.errors import ConfigError
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///onboard.db"
+BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+URL_PASSWORD = re.compile(r"://([^:/@\s]*):[^@\s]*@")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names, not a bind
 
 
 class Settings(BaseSettings):
@@ -26,21 +33,21 @@ class Settings(BaseSettings):
         True, description="Pace outgoing messages (1/s per chat, 20/min per group, 30/s in all)"
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on")
-    port: int = Field(8080, description="Port of the web server (webhook + pages)")
-    public_url: str = Field("http://127.0.0.1:8080", description="Base URL of the web pages")
+    port: int = Field(8080, ge=1, le=65535, description="Port of the web server (webhook + pages)")
+    public_url: str = Field("", description="Base URL of the web pages; unset = http://HOST:PORT")
     portal_url: str = Field("https://portal.example.com", description="The customer portal")
     password_link_ttl_minutes: int = Field(30, ge=1, description="Lifetime of hand-off links")
     portal_handoff_url: str | None = Field(None, description="Company portal that redeems links")
     portal_handoff_secret: SecretStr | None = Field(None, description="Portal's redeem secret")
     redis_url: str | None = Field(None, description="Redis for conversation state; unset = SQL")
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the records")
-    state_ttl_days: int = Field(30, description="Abandoned conversations expire after this")
+    state_ttl_days: int = Field(30, ge=1, description="Abandoned conversations expire after this")
     default_flow: str | None = Field("bg-subscription-portal", description="Flow of a bare /start")
     secret_key: SecretStr | None = Field(None, description="Keys code hashes; generated if unset")
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     # -- delivery of codes and links (e-mail over SMTP, SMS through an HTTP gateway) --------
     smtp_host: str | None = Field(None, description="SMTP server; unset = mails are printed")
-    smtp_port: int = Field(587, description="SMTP port")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
     smtp_security: Literal["none", "starttls", "tls"] = Field("starttls", description="SMTP TLS")
     smtp_user: str | None = Field(None, description="SMTP login")
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
@@ -54,6 +61,91 @@ class Settings(BaseSettings):
     )
     support_locale: str = Field("en", description="Language of ticket cards in the group")
 
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not BOT_TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("must look like 123456789:AAE… (the token @BotFather gave you)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("public_url", "telegram_api_base", "portal_url", "webhook_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// address")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        from storage.db import async_url  # noqa: PLC0415 - SQLAlchemy only when needed
+
+        try:
+            async_url(value)
+        except ValueError as exc:  # SQLAlchemy's ArgumentError is a ValueError too
+            raise ValueError(
+                "must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
+                f" ({str(exc).rstrip('.')})"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _pages_where_we_listen(self) -> Self:
+        """Without PUBLIC_URL, links point at the address this server really listens on."""
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in WILDCARD_HOSTS else self.host
+            host = f"[{host}]" if ":" in host else host
+            self.public_url = f"http://{host}:{self.port}"
+        return self
+
     @property
     def state_ttl_seconds(self) -> int:
         return self.state_ttl_days * 86_400
+
+
+SECRET_SETTINGS = ("bot_token", "webhook_secret", "secret_key", "smtp_password")
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from the environment and ``.env``; a wrong value is a :class:`ConfigError`
+    whose lines each name the variable, what it must be and what it was."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_problem(error) for error in exc.errors())) from None
+
+
+def _problem(error: Any) -> str:
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    secret = name in SECRET_SETTINGS or name.endswith(("_token", "_secret", "_password"))
+    shown = "a value that is not shown" if secret else repr(_masked(error.get("input")))
+    return f"{name.upper()} {_expected(error)}, got {shown}"
+
+
+def _masked(value: object) -> object:
+    """A URL's password never reaches the terminal."""
+    return URL_PASSWORD.sub(r"://\1:***@", value) if isinstance(value, str) else value
+
+
+def _expected(error: Any) -> str:
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind == "greater_than_equal":
+        return f"must be at least {context['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {context['le']}"
+    if kind == "literal_error":
+        return f"must be one of {context['expected']}"
+    if kind == "value_error":
+        return str(context.get("error", error["msg"]))
+    return str(error["msg"]).lower()

@@ -40,7 +40,8 @@ class InviteRequest:
 def _flow(flow_id: str) -> Flow:
     flow = FlowRegistry.from_directory().get(flow_id)
     if flow is None:
-        raise ConfigError(f"no flow {flow_id!r} (see `onboard flows list`)")
+        known = ", ".join(flow.id for flow in FlowRegistry.from_directory())
+        raise ConfigError(f"no flow {flow_id!r}: use one of {known}")
     if not any(isinstance(step, InvitationGate) for step in flow.steps.values()):
         raise ConfigError(f"flow {flow_id!r} has no invitation step: it needs no invitation")
     return flow
@@ -78,8 +79,6 @@ async def _contract(
 
 
 async def invite(settings: Settings, request: InviteRequest) -> int:
-    if not settings.bot_username:
-        raise ConfigError("set BOT_USERNAME (the bot's @username) to print its t.me link")
     flow = _flow(request.flow)
     editions = _editions(flow)
     locale = request.locale or flow.language
@@ -111,8 +110,14 @@ async def invite(settings: Settings, request: InviteRequest) -> int:
     finally:
         await db.dispose()
     until = datetime.fromtimestamp(now + days * DAY, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"https://t.me/{settings.bot_username.lstrip('@')}?start={token}")
+    username = (settings.bot_username or "").lstrip("@")
+    print(f"https://t.me/{username or '<BOT_USERNAME>'}?start={token}")
     print(f"single use, valid until {until}; edition: {edition or 'from the CRM or the default'}")
+    if not username:
+        print(
+            "BOT_USERNAME is not set: put your bot's @username in the link, or send "
+            f"/start {token} to the bot (in the terminal chat: onboard chat, then that line)"
+        )
     return 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from bot.pages.context import (
 )
 from bot.pages.guard import Csrf, Limits, RateLimiter, Throttle
 from bot.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
+from dialogs.errors import OnboardError
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
 from storage.accounts import SqlAccounts
@@ -138,21 +139,38 @@ def web_app_for(
     )
 
 
+async def listen(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool = False) -> None:
+    """Start serving ``runner`` on ``host:port``; a port that cannot be bound is an
+    :class:`OnboardError` that says which and what to do."""
+    try:
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    except OSError as exc:
+        raise OnboardError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
+            "stop what uses it, or set PORT (and HOST) to a free address"
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def serving(
-    web_app: web.Application, host: str, port: int, *, required: bool = True
+    web_app: web.Application,
+    host: str,
+    port: int,
+    *,
+    required: bool = True,
+    unavailable: Callable[[str], None] | None = None,
 ) -> AsyncIterator[web.AppRunner | None]:
     """Serve ``web_app`` on ``host:port`` for the duration of the block. With
-    ``required=False`` (the terminal chat) a busy port is a warning, not a failure."""
+    ``required=False`` (``onboard chat``) a busy port is told to ``unavailable`` instead."""
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
         try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as exc:
+            await listen(runner, host, port)
+        except OnboardError as exc:
             if required:
                 raise
-            log.warning("pages not served: %s:%s is not available (%s)", host, port, exc)
+            (unavailable or log.warning)(f"The web pages are not served: {exc}.")
             yield None
             return
         yield runner

@@ -28,6 +28,8 @@ from typing import Any
 
 from bot import loop as event_loop
 from bot.config import Settings
+from bot.logs import configure_logging
+from bot.telegram.connect import connect
 from dialogs.errors import ConfigError
 from dialogs.ports import Delivery
 
@@ -64,12 +66,7 @@ def _worker_main(
     """Entry point of a spawned worker process."""
     from bot import commands  # noqa: PLC0415 - in the child only
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s worker-{index} %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, process=f"worker-{index}")
     hooks = _hooks(hooks_path)
     seat = WorkerSeat(
         index,
@@ -102,6 +99,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
         base_url=f"{base}/bot",
         request=hooks.request() if hooks else HTTPXRequest(),
     )
+    await connect(bot, base)
     async with bot:
         await bot.set_webhook(
             settings.webhook_url,

@@ -10,11 +10,12 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, exc, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from dialogs.errors import StorageError
 from storage.models import AppSecretRow
 
 if TYPE_CHECKING:
@@ -95,9 +96,14 @@ async def migrate(engine_or_url: AsyncEngine | str) -> None:
         finally:
             await engine.dispose()
         return
-    async with engine_or_url.begin() as connection:
-        await _lock_migrations(connection)
-        await connection.run_sync(_upgrade, alembic_config())
+    try:
+        async with engine_or_url.begin() as connection:
+            await _lock_migrations(connection)
+            await connection.run_sync(_upgrade, alembic_config())
+    except (OSError, exc.DBAPIError) as error:
+        where = engine_or_url.url.render_as_string(hide_password=True)
+        reason = getattr(error, "orig", None) or error
+        raise StorageError(f"cannot use the database {where}: {reason}") from None
 
 
 def dialect_insert(

@@ -92,20 +92,19 @@ async def test_invite_for_a_crm_customer_in_english_with_the_default_lifetime(
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        ([FLOW.id], {"BOT_USERNAME": ""}, "set BOT_USERNAME"),
         ([FLOW.id, "--edition", "gold"], {}, "has no edition 'gold' (editions: practice, solo)"),
         (["bg-subscription-portal"], {}, "has no invitation step"),
         (["no-such-flow"], {}, "no flow 'no-such-flow'"),
         ([FLOW.id, "--customer", "pl_nip:1234563218"], {}, "no CRM customer"),
         ([FLOW.id, "--contract", "X999999"], {}, "no CRM contract 'X999999'"),
-        ([FLOW.id, "--locale", "fr"], {}, "unknown language 'fr'"),
+        ([FLOW.id, "--locale", "fr"], {}, "invalid choice: 'fr'"),
     ],
 )
 def test_invite_refuses_what_it_cannot_issue(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
     result = onboard(tmp_path, "invite", *args, **env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -147,5 +146,5 @@ async def test_guest_code_is_printed_once_and_stored_hashed(tmp_path: Path) -> N
     assert row.code_hash == hashlib.sha256(code.replace("-", "").encode()).hexdigest()
     assert row.expires_at - row.created_at == 7200
     refused = onboard(tmp_path, "guest-code", "--session", "x", "--join-url", "http://plain")
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert "https://" in refused.stderr

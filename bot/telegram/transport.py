@@ -208,6 +208,8 @@ class TelegramTransport:
                 data = await request.json()
             except ValueError:
                 return web.Response(status=400, text="bad json")
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                return web.Response(status=400, text="expected a Telegram Update object")
             await self.process_json(data)
             return web.Response(text="ok")
 
