@@ -29,6 +29,16 @@ def render_outgoing(message: Outgoing, catalogs: Catalogs) -> tuple[str, str]:
     return subject, body
 
 
+def development_text(channel: str, to: str, subject: str, body: str) -> str:
+    """A mail as a header line and its indented body; an SMS (no subject) on one line."""
+    if channel == "sms" or not subject:
+        return f"[development {channel} to {to}] {' '.join(body.split())}"
+    lines = [line for line in body.splitlines() if line.strip()]
+    return "\n".join(
+        [f"[development {channel} to {to}] Subject: {subject}", *(f"    {line}" for line in lines)]
+    )
+
+
 class DevelopmentDelivery:
     """Prints each message (development only: the text holds the one-time code)."""
 
@@ -40,7 +50,7 @@ class DevelopmentDelivery:
     async def send(self, message: Outgoing) -> None:
         subject, body = render_outgoing(message, self.catalogs)
         self.sent.append((message, subject, body))
-        line = f"[development {message.channel} to {message.to}] {subject}: {body}"
+        line = development_text(message.channel, message.to, subject, body)
         if self.echo is not None:
             self.echo(line)
         else:

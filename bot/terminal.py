@@ -41,6 +41,7 @@ class TerminalChat:
         self.key = key
         self.out = out
         self.buttons: list[Button] = []
+        self.labels: list[tuple[Button, str]] = []
 
     async def run(self, stdin: TextIO = sys.stdin, flow: str | None = None) -> None:
         if self.language:
@@ -78,8 +79,8 @@ class TerminalChat:
                 language_code=self.language,
                 sender_id=1,
             )
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            button = self.buttons[int(line) - 1]
+        button = self._pressed(line)
+        if button is not None:
             if button.kind is ButtonKind.CALLBACK:
                 return self._event(button.data, EventKind.BUTTON)
             self.out(
@@ -90,17 +91,25 @@ class TerminalChat:
             return None
         return self._event(line)
 
+    def _pressed(self, line: str) -> Button | None:
+        """The button a line means: its number, or its label as shown (any case)."""
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return self.buttons[int(line) - 1]
+        wanted = line.casefold()
+        return next((b for b, label in self.labels if label.casefold() == wanted), None)
+
     async def send(self, event: Event) -> None:
         outcome = await self.engine.handle(event)
         notices = await self.effects.run(outcome.effects)
-        self.buttons = []
         for reply in [*outcome.replies, *notices]:
             self.show(reply, outcome.locale)
 
     def show(self, reply: Reply, locale: str) -> None:
+        """Print a reply; its buttons stay valid until the next reply that has buttons."""
         self.out(TAG.sub("", render(reply.text, self.catalogs, locale)))
         if reply.buttons:
             self.buttons = list(reply.buttons)
+            self.labels = [(b, render(b.label, self.catalogs, locale)) for b in reply.buttons]
         for number, button in enumerate(reply.buttons, start=1):
             label = render(button.label, self.catalogs, locale)
             suffix = f" → {button.data}" if button.kind is ButtonKind.LINK else ""

@@ -150,13 +150,8 @@ async def test_terminal_chat_walks_the_bg_flow_to_the_password_link(tmp_path: Pa
     assert process.stdin is not None
     assert process.stdout is not None
     process.stdin.write(b"175074752\ndemo@example.com\n")
-    code = await read_until(
-        process.stdout,
-        re.compile(
-            r"\[development email to demo@exa"
-            r"mple\.com\].*?(\d{6})"
-        ),
-    )
+    await lines_until(process.stdout, r"\[development email to demo@example\.com\] Subject: ")
+    code = await read_until(process.stdout, re.compile(r"^    .*?\b(\d{6})\b"))
     process.stdin.write(f"{code}\n".encode())
     await process.stdin.drain()
     link = await read_until(process.stdout, re.compile(r"\[1\] .* → (http\S+/password/\S+)"))
