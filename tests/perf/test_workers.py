@@ -132,7 +132,7 @@ async def test_a_worker_that_dies_is_started_again(tmp_path: Path, app_redis: st
 
 
 def test_workers_need_the_webhook(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["run", "--workers", "2"]) == 1
+    assert cli.main(["run", "--workers", "2"]) == 2  # a usage error
     assert "--workers needs --webhook" in capsys.readouterr().err
 
 
