@@ -15,12 +15,15 @@ from bot.effects import EffectRunner
 from bot.links import InvitationEngine
 from bot.support.desk import SupportDesk
 from dialogs.engine import Engine
+from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
 from dialogs.ports import Clock, Delivery, SendLimiter, StateStore
 from dialogs.steps.handoff import check_portal_settings
-from dialogs.turn import Services
+from dialogs.turn import LiveLookups, Services
 from storage.contracts import SqlContracts
+from storage.crm_http import CrmConfig, HttpCrm
+from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
@@ -46,6 +49,7 @@ class App:
     effects: EffectRunner
     delivery: Delivery
     clock: Clock
+    crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
 
     async def housekeeping(self) -> None:
         """Drop expired conversations from the embedded store (Redis expires keys itself) and
@@ -64,6 +68,8 @@ class App:
         await self.effects.close()
         await self.store.close()
         await self.records.close()
+        if self.crm is not None:
+            await self.crm.close()
         await self.db.dispose()
 
 
@@ -75,6 +81,28 @@ def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> Stat
     from storage.sql_state import SqlStateStore  # noqa: PLC0415
 
     return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock)
+
+
+def crm_config(settings: Settings, flows: FlowRegistry) -> CrmConfig | None:
+    """The live CRM connector's settings, or None when CRM_LOOKUP_URL is unset."""
+    if not settings.crm_lookup_url:
+        return None
+    if settings.crm_lookup_token is None:
+        raise ConfigError("CRM_LOOKUP_TOKEN must be set when CRM_LOOKUP_URL is")
+    unknown = sorted((settings.crm_flows or frozenset()) - {flow.id for flow in flows})
+    if unknown:
+        raise ConfigError(f"CRM_LOOKUP_FLOWS names unknown flows: {', '.join(unknown)}")
+    return CrmConfig(
+        url=settings.crm_lookup_url,
+        token=settings.crm_lookup_token.get_secret_value(),
+        auth=settings.crm_lookup_auth,
+        timeout=settings.crm_lookup_timeout_ms / 1000,
+        retries=settings.crm_lookup_retries,
+        cache_seconds=settings.crm_cache_seconds,
+        min_seconds=settings.crm_lookup_min_ms / 1000,
+        breaker_failures=settings.crm_breaker_failures,
+        breaker_seconds=settings.crm_breaker_seconds,
+    )
 
 
 def build_send_limiter(settings: Settings, db: AsyncEngine) -> SendLimiter:
@@ -100,6 +128,7 @@ async def build_app(
     check_portal_settings(
         [step for flow in flows for step in flow.steps.values()], settings.portal_handoff_url
     )
+    live_crm = crm_config(settings, flows)
     db = create_engine(settings.database_url)
     if migrate_schema:
         await migrate(db)
@@ -114,6 +143,7 @@ async def build_app(
         topics={"on": True, "off": False}.get(settings.support_topics),
     )
     contracts = SqlContracts(db)
+    crm = None if live_crm is None else HttpCrm(live_crm, CrmMirror(db, contracts, clock))
     profiles = SqlProfiles(db)
     secret = (
         settings.secret_key.get_secret_value()
@@ -134,6 +164,7 @@ async def build_app(
         tickets=tickets,
         profiles=profiles,
         guests=SqlGuestCodes(db),
+        live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
     )
     engine: Engine = InvitationEngine(
         flows, store, services, invitations=SqlInvitations(db), default_flow=settings.default_flow
@@ -154,6 +185,6 @@ async def build_app(
         profiles=profiles,
     )
     support.mail = effects.outbox.submit  # CC copies of agents' answers
-    app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock)
+    app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock, crm)
     await app.housekeeping()
     return app

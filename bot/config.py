@@ -60,6 +60,19 @@ class Settings(BaseSettings):
         "auto", description="One forum topic per ticket; auto = when the group is a forum"
     )
     support_locale: str = Field("en", description="Language of ticket cards in the group")
+    # -- the company's CRM asked live over HTTP (issue 21, docs/crm-api.yaml) -----------------
+    crm_lookup_url: str | None = Field(None, description="CRM look-up API; unset = local copy")
+    crm_lookup_token: SecretStr | None = Field(None, description="Bearer token or HMAC key")
+    crm_lookup_auth: Literal["bearer", "hmac"] = Field("bearer", description="How we sign in")
+    crm_lookup_flows: str = Field("", description="Flow ids asking the CRM live; empty = all")
+    crm_lookup_timeout_ms: int = Field(2000, ge=50, le=60_000, description="Per attempt")
+    crm_lookup_retries: int = Field(2, ge=0, le=5, description="Retries of a failed look-up")
+    crm_lookup_min_ms: int = Field(
+        300, ge=0, le=10_000, description="Every look-up takes at least this long (no timing leak)"
+    )
+    crm_cache_seconds: int = Field(30, ge=0, le=3600, description="How long a match is cached")
+    crm_breaker_failures: int = Field(5, ge=1, le=100, description="Failures that open the circuit")
+    crm_breaker_seconds: int = Field(30, ge=1, le=3600, description="How long it stays open")
 
     @field_validator("bot_token")
     @classmethod
@@ -75,7 +88,9 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.upper()
 
-    @field_validator("public_url", "telegram_api_base", "portal_url", "webhook_url")
+    @field_validator(
+        "public_url", "telegram_api_base", "portal_url", "webhook_url", "crm_lookup_url"
+    )
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value and not re.match(r"https?://[^/\s]+", value):
@@ -104,6 +119,12 @@ class Settings(BaseSettings):
             host = f"[{host}]" if ":" in host else host
             self.public_url = f"http://{host}:{self.port}"
         return self
+
+    @property
+    def crm_flows(self) -> frozenset[str] | None:
+        """The flows that ask the CRM live (None: every flow)."""
+        names = frozenset(name.strip() for name in self.crm_lookup_flows.split(",") if name.strip())
+        return names or None
 
     @property
     def state_ttl_seconds(self) -> int:

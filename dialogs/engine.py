@@ -149,6 +149,11 @@ class Engine:
         flow, step_id = turn.flow, turn.state.step
         if flow is None or step_id is None:
             return
+        if turn.state.parked == step_id:
+            # Parked on a look-up the CRM could not answer: any message or the button tries
+            # the look-up again with the answers kept.
+            await self.nav.goto(turn, step_id)
+            return
         if event.kind is EventKind.BUTTON:
             owner, _, value = event.text[2:].partition(":")
             if owner != step_id:

@@ -6,7 +6,8 @@
     ├── FlowError                 a flow definition is wrong
     │   └── FlowLoadError         ... found while loading a file (names file and step)
     ├── StorageError              a store could not do its job
-    │   └── ConflictError         a conversation kept changing under us (gave up retrying)
+    │   ├── ConflictError         a conversation kept changing under us (gave up retrying)
+    │   └── LookupUnavailable     the company's CRM did not answer usably (down, slow, bad data)
     ├── DeliveryError             a mail / SMS / message could not be sent
     ├── ImportRowError            a CRM import row is invalid (names line and reason)
     └── ConfigError               settings are missing or contradict each other
@@ -45,6 +46,18 @@ class ConflictError(StorageError):
         self.key = key
         self.attempts = attempts
         super().__init__(f"conversation {key} changed concurrently {attempts} times")
+
+
+class LookupUnavailable(StorageError):
+    """A look-up could not be answered (the CRM is down, too slow, refused us or sent nonsense).
+
+    Never a "not found": the step that asked is re-entered when the customer tries again.
+    ``reason`` is for the logs and never holds what the customer typed.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"look-up unavailable: {reason}")
 
 
 class DeliveryError(OnboardError):

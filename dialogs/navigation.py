@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dialogs.errors import FlowError
+import logging
+
+from dialogs.errors import FlowError, LookupUnavailable
 from dialogs.flow import Flow, FlowRegistry
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text, say
@@ -15,6 +17,14 @@ HISTORY_LIMIT = 30
 CHOOSE_FLOW = N_("Welcome! What would you like to do?")
 PREVIOUS_ANSWER = N_("Your previous answer was: {answer}. Send a new one, or the same again.")
 NOTHING_BEFORE = N_("There is no earlier question to go back to.")
+LOOKUP_DOWN = N_(
+    "We cannot check your details right now because our customer system is not answering. "
+    "Your answers are kept. Please try again in a few minutes."
+)
+TRY_AGAIN = N_("Try again")
+RETRY_VALUE = "retry"
+
+log = logging.getLogger(__name__)
 
 
 class Navigator:
@@ -48,20 +58,36 @@ class Navigator:
         flow = turn.flow
         if flow is None:
             raise FlowError("goto without a running flow")
+        turn.state.parked = None
         for _ in range(MAX_HOPS):
             step = flow.steps[target]
             turn.state.step = target
             turn.state.attempts.pop(target, None)
             if step.waits and turn.state.history[-1:] != [target]:
                 turn.state.history = [*turn.state.history, target][-HISTORY_LIMIT:]
-            following = await step.enter(turn)
+            try:
+                following = await step.enter(turn)
+            except LookupUnavailable as exc:
+                # Parked on the look-up step: nothing recorded as "not found", the answers
+                # kept; the customer's next message or the button enters the step again.
+                log.warning("flow %s, step %s: %s", flow.id, target, exc.reason)
+                self.lookup_down(turn, target)
+                return
             if following is None:
                 return
             target = following
         raise FlowError(f"{flow.source}: more than {MAX_HOPS} steps without a question")
 
+    def lookup_down(self, turn: Turn, step_id: str) -> None:
+        turn.state.parked = step_id
+        button = Button(Text(TRY_AGAIN), ButtonKind.CALLBACK, f"s:{step_id}:{RETRY_VALUE}")
+        turn.say(Text(LOOKUP_DOWN), (button,))
+
     def reprompt(self, turn: Turn) -> None:
         if turn.flow is None or turn.state.step is None:
+            return
+        if turn.state.parked == turn.state.step:  # a look-up the CRM could not answer
+            self.lookup_down(turn, turn.state.step)
             return
         turn.flow.steps[turn.state.step].prompt(turn)
 
@@ -73,6 +99,7 @@ class Navigator:
             return
         history.pop()
         previous = history[-1]
+        turn.state.parked = None
         turn.state.step = previous
         answer = turn.state.answers.get(_answer_key(turn.flow, previous))
         if answer:

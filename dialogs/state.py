@@ -40,6 +40,8 @@ class ConversationState(BaseModel):
     history: list[str] = Field(default_factory=list)
     codes: dict[str, PendingCode] = Field(default_factory=dict)
     customer_id: int | None = None
+    parked: str | None = None
+    """The look-up step the CRM could not answer; entered again on the next message."""
     failures: dict[str, list[float]] = Field(default_factory=dict)
     """Recent failed tries of a guessable secret, per kind (e.g. access codes); unlike the
     answers, kept across /cancel and /start so starting over does not reset the count."""
@@ -54,7 +56,7 @@ class ConversationState(BaseModel):
 
     def reset_flow(self) -> None:
         """Forget the running flow but keep the customer's language."""
-        self.flow = self.step = None
+        self.flow = self.step = self.parked = None
         self.status = Status.IDLE
         self.answers.clear()
         self.attempts.clear()

@@ -40,6 +40,20 @@ class Services:
     profiles: ProfileLookup | None = None  # de: user names taken, the invitation's edition
     guests: GuestSessions | None = None  # de: guests' access codes to a session
     tickets: TicketLookup | None = None  # support tickets and the user -> customer link
+    live: LiveLookups | None = None  # the company's CRM asked over HTTP (issue 21)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLookups:
+    """The company's own system, asked instead of the local copy by the flows in ``flows``
+    (None: every flow). Its look-ups raise LookupUnavailable rather than answer "not found"."""
+
+    records: RecordLookup
+    contracts: ContractLookup
+    flows: frozenset[str] | None = None
+
+    def serves(self, flow: str | None) -> bool:
+        return self.flows is None or flow in self.flows
 
 
 @dataclass(slots=True)
@@ -51,6 +65,20 @@ class Turn:
     now: float
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def records(self) -> RecordLookup:
+        """The CRM match for this conversation's flow: live or the local copy."""
+        live = self.services.live
+        return live.records if live and live.serves(self.state.flow) else self.services.records
+
+    @property
+    def contracts(self) -> ContractLookup | None:
+        """Contracts, devices and consents for this conversation's flow: live or local."""
+        live = self.services.live
+        if live and live.serves(self.state.flow):
+            return live.contracts
+        return self.services.contracts
 
     @property
     def locale(self) -> str:

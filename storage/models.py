@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,7 +55,10 @@ class CustomerRow(Base):
     """One customer, identified by a tax number in one scheme (``bg_eik``, ``pl_nip``, ...)."""
 
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("tax_scheme", "tax_id", name="uq_customers_tax"),)
+    __table_args__ = (
+        UniqueConstraint("tax_scheme", "tax_id", name="uq_customers_tax"),
+        UniqueConstraint("external_id", name="uq_customers_external_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tax_scheme: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -62,6 +66,12 @@ class CustomerRow(Base):
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     flags: Mapped[dict[str, bool]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[float] = mapped_column(Float, nullable=False, default=time.time)
+    # issue 21: the id in the company's CRM (live look-ups, sync); a customer removed at the
+    # source is deactivated, never deleted while conversations or tickets refer to it
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
 
 
 class CustomerEmailRow(Base):
@@ -90,6 +100,16 @@ class CustomerPhoneRow(Base):
 
 
 # -- written by the bot ------------------------------------------------------------------
+
+
+class CrmSyncStateRow(Base):
+    """Where ``onboard crm sync`` stopped: the CRM's cursor of its list of changes."""
+
+    __tablename__ = "crm_sync_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    synced_at: Mapped[float] = mapped_column(Float, nullable=False)
 
 
 class HumanRequestRow(Base):

@@ -122,6 +122,7 @@ def _match_statement(by_email: bool, by_phone: bool) -> Select[int, str, dict[st
     return select(CustomerRow.id, CustomerRow.name, CustomerRow.flags).where(
         CustomerRow.tax_scheme == bindparam("scheme"),
         CustomerRow.tax_id == bindparam("tax_id"),
+        CustomerRow.active.is_(True),  # removed at the source (crm sync): no longer matches
         *contact,
     )
 

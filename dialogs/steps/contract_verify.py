@@ -1,6 +1,6 @@
 """Contract steps: verify a contract by number and device, then list the customer's contracts.
 
-``contract_match`` (seed 004) asks the CRM, through ``turn.services.contracts``, for the *active*
+``contract_match`` (seed 004) asks the CRM, through ``turn.contracts``, for the *active*
 contract of the taxpayer with this number that carries this device (a serial number, or a
 licence key with its dashes): all three must sit on one contract. Every mismatch — unknown
 number, a device of another contract or of another taxpayer, an inactive contract — is the same

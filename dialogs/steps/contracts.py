@@ -1,7 +1,7 @@
 """Look-ups of contracts and consents (seeds 001 and 002), and the declaration record.
 
 Every mismatch leads to the same ``not_found`` target: an answer never says which part of what
-the customer typed was wrong. The steps reach the CRM through ``turn.services.contracts``.
+the customer typed was wrong. The steps reach the CRM through ``turn.contracts``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dialogs.turn import Turn
 
 
 def contract_lookup(turn: Turn, step_id: str) -> ContractLookup:
-    return wired(turn.services.contracts, step_id, "the contract records")
+    return wired(turn.contracts, step_id, "the contract records")
 
 
 @register

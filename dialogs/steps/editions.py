@@ -92,7 +92,7 @@ class Editions(Step):
         return edition if edition in self.options.editions else None
 
     async def _contracted(self, turn: Turn) -> str | None:
-        contracts, customer = turn.services.contracts, turn.state.customer_id
+        contracts, customer = turn.contracts, turn.state.customer_id
         if contracts is None or customer is None:
             return None
         for contract in await contracts.contracts_of(customer):

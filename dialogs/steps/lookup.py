@@ -24,7 +24,7 @@ class CrmMatch(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         o, answers = self.options, turn.state.answers
-        match = await turn.services.records.match_customer(
+        match = await turn.records.match_customer(
             tax_scheme=o.scheme,
             tax_id=answers.get(o.tax_id, ""),
             email=answers.get(o.email) if o.email else None,

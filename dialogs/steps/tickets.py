@@ -2,7 +2,7 @@
 and device line, long texts, attachments, CC addresses, and filing it.
 
 Everything a step writes to the records is an effect (run after the commit); look-ups go
-through ``turn.services.tickets`` and ``turn.services.contracts``. Lists a later prompt needs
+through ``turn.services.tickets`` and ``turn.contracts``. Lists a later prompt needs
 (the device lines, the collected files) are cached in the answers as JSON, because
 :meth:`Step.prompt` cannot wait for a look-up.
 """
@@ -129,7 +129,7 @@ class PickDeviceLine(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         lines: list[list[str]] = []
-        contracts = turn.services.contracts
+        contracts = turn.contracts
         customer = turn.state.answers.get(CUSTOMER)
         if contracts is not None and customer:
             for contract in await contracts.contracts_of(int(customer)):

@@ -70,11 +70,14 @@ async def running_bot(
     real_delivery: bool = False,
     retry_delays: tuple[float, ...] | None = None,
     limiter: OutgoingLimiter | None = None,
+    local_crm: bool | None = None,
     **build_options: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot as deployed. Mails and SMS go to a recording development sink, or with
     ``real_delivery`` to what ``settings`` configure (SMTP, SMS gateway); ``build_options``
-    go to :func:`bot.app.build_app` (e.g. ``flows_dir``, ``locales_dir``)."""
+    go to :func:`bot.app.build_app` (e.g. ``flows_dir``, ``locales_dir``). The demo CRM is
+    loaded into the local copy unless ``local_crm`` is False; by default it is not when
+    ``settings`` point at a live CRM (tests/crm: the CRM on loopback holds the records)."""
     async with FakeBotApi() as api:
         delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
         if not real_delivery:
@@ -84,7 +87,8 @@ async def running_bot(
         app = await build_app(settings, **build_options)
         if retry_delays is not None:
             app.effects.outbox.retry_delays = retry_delays
-        await load_crm(app.db, DEMO_CRM)
+        if local_crm if local_crm is not None else not settings.crm_lookup_url:
+            await load_crm(app.db, DEMO_CRM)
         bot = Bot(
             api.token,
             base_url=f"{api.base_url}/bot",

@@ -149,7 +149,8 @@ async def walk_registration(bot: RunningBot, locale: str) -> None:
         t(text("email"), locale),
     ]
     assert await anna.send("INFO@minta.example.hu") == [t(text("declaration"), locale)]
-    contracts = SqlContracts(bot.app.db)
+    live = bot.app.engine.services.live  # tests/crm walk this flow against a CRM over HTTP
+    contracts = live.contracts if live else SqlContracts(bot.app.db)
     customer = await contracts.match_policy(number="HU-2024-0002", email="info@minta.example.hu")
     assert customer is not None
     assert not await contracts.has_consent(customer.customer_id, "e_communication")

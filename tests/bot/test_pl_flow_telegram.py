@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -86,7 +87,7 @@ class PlBed:
 
 
 @asynccontextmanager
-async def pl_bed(tmp_path: Path, redis_url: str) -> AsyncIterator[PlBed]:
+async def pl_bed(tmp_path: Path, redis_url: str, **extra: Any) -> AsyncIterator[PlBed]:
     clock = Clock()
     async with smtp_server(Mailbox()) as mailbox:
         settings = make_settings(
@@ -96,6 +97,7 @@ async def pl_bed(tmp_path: Path, redis_url: str) -> AsyncIterator[PlBed]:
             smtp_host="127.0.0.1",
             smtp_port=mailbox.port,
             smtp_security="none",
+            **extra,
         )
         async with delivering_bot(settings, clock) as bot:
             web_app = web_app_for(bot.app, bot.transport.push)
