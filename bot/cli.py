@@ -101,11 +101,19 @@ def _parser() -> argparse.ArgumentParser:
     crm_commands = crm.add_subparsers(dest="crm_command", required=True, metavar="ACTION")
     load = crm_commands.add_parser(
         "load",
-        help="import customers from a YAML/JSON file",
-        description="Import customers; bad rows are reported "
-        "with line and reason, good rows still load.",
+        help="import customers from a YAML/JSON, CSV or XLSX file",
+        description="Import customers (YAML/JSON, CSV with any delimiter in UTF-8/cp1250/cp1251, "
+        "or XLSX); bad rows are reported with line and reason, good rows still load.",
     )
     load.add_argument("file", type=readable_file)
+    load.add_argument(
+        "--mapping",
+        type=readable_file,
+        help="YAML file naming which column is which field (CSV/XLSX; see docs/crm-format.md)",
+    )
+    load.add_argument(
+        "--dry-run", action="store_true", help="check and report every row; change nothing"
+    )
 
     invite = commands.add_parser(
         "invite",
@@ -273,7 +281,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
         return await invites.invite(settings, request)
     if args.command == "crm":
-        return await commands.crm_load(settings, args.file)
+        return await commands.crm_load(
+            settings, args.file, mapping=args.mapping, dry_run=args.dry_run
+        )
     if args.command == "flows" and args.flows_command == "draw":
         return commands.flows_draw(args.flow_id, args.format, args.output)
     if args.command == "flows" and args.flows_command == "docs":

@@ -62,19 +62,28 @@ async def chat(
     return 0
 
 
-async def crm_load(settings: Settings, path: Path) -> int:
+async def crm_load(
+    settings: Settings, path: Path, *, mapping: Path | None = None, dry_run: bool = False
+) -> int:
     app = await build_app(settings)
     try:
-        return await _load(app, path, quiet=False)
+        return await _load(app, path, quiet=False, mapping=mapping, dry_run=dry_run)
     finally:
         await app.close()
 
 
-async def _load(app: App, path: Path, *, quiet: bool) -> int:
-    report = await load_crm(app.db, path)
+async def _load(
+    app: App, path: Path, *, quiet: bool, mapping: Path | None = None, dry_run: bool = False
+) -> int:
+    report = await load_crm(app.db, path, mapping=mapping, dry_run=dry_run)
     for error in report.errors:
         print(f"{path}:{error.line}: {error.reason}")
-    if not quiet or report.errors:
+    if dry_run:
+        print(
+            f"{path}: {report.loaded} would load, {len(report.errors)} rejected"
+            " (dry run: nothing was changed)"
+        )
+    elif not quiet or report.errors:
         print(f"{path}: {report.loaded} loaded, {len(report.errors)} rejected")
     return 1 if report.errors else 0
 

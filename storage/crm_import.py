@@ -229,8 +229,18 @@ def parse_crm(text: str) -> tuple[list[CrmRow], list[ImportRowError]]:
     return rows, errors
 
 
-def read_crm(path: str | Path) -> tuple[list[CrmRow], list[ImportRowError]]:
-    """:func:`parse_crm` on a file (UTF-8, a BOM allowed)."""
+def read_crm(
+    path: str | Path, mapping: Path | None = None
+) -> tuple[list[CrmRow], list[ImportRowError]]:
+    """:func:`parse_crm` on a YAML/JSON file (UTF-8, a BOM allowed); a CSV or XLSX file goes
+    to :mod:`storage.crm_sheets` (with the column ``mapping`` file, if given)."""
+    from storage import crm_sheets  # noqa: PLC0415 - it imports this module
+
+    if crm_sheets.is_sheet(Path(path)):
+        columns = crm_sheets.read_mapping(mapping) if mapping else None
+        return crm_sheets.read_sheet(Path(path), columns)
+    if mapping is not None:
+        raise ImportRowError(1, "a --mapping file is only for CSV and XLSX files")
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -271,7 +281,11 @@ async def store_rows(engine: AsyncEngine, rows: Sequence[CrmRow]) -> int:
     return len(rows)
 
 
-async def load_crm(engine: AsyncEngine, path: str | Path) -> ImportReport:
-    """Validate the file and store its good rows. ImportRowError if it is not usable at all."""
-    rows, errors = await asyncio.to_thread(read_crm, path)
-    return ImportReport(loaded=await store_rows(engine, rows), errors=errors)
+async def load_crm(
+    engine: AsyncEngine, path: str | Path, *, mapping: Path | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Validate the file and store its good rows (none with ``dry_run``: ``loaded`` then
+    counts the rows that would be). ImportRowError if the file is not usable at all."""
+    rows, errors = await asyncio.to_thread(read_crm, path, mapping)
+    loaded = len(rows) if dry_run else await store_rows(engine, rows)
+    return ImportReport(loaded=loaded, errors=errors)
