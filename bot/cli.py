@@ -114,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--dry-run", action="store_true", help="check and report every row; change nothing"
     )
+    sync = crm_commands.add_parser(
+        "sync",
+        help="pull the CRM's changes (CRM_LOOKUP_URL) into the local copy",
+        description="Pull the customers changed since the last sync from the CRM's list "
+        "endpoint into the local copy; customers removed at the source are deactivated.",
+    )
+    sync.add_argument("--full", action="store_true", help="start from the beginning")
 
     invite = commands.add_parser(
         "invite",
@@ -280,6 +287,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             args.flow, args.customer, args.contract, args.edition, args.locale, args.days
         )
         return await invites.invite(settings, request)
+    if args.command == "crm" and args.crm_command == "sync":
+        return await commands.crm_sync(settings, full=args.full)
     if args.command == "crm":
         return await commands.crm_load(
             settings, args.file, mapping=args.mapping, dry_run=args.dry_run

@@ -29,6 +29,7 @@ from dialogs.errors import ConfigError, FlowLoadError, OnboardError
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs
 from storage.crm_import import load_crm
+from storage.crm_sync import sync as sync_crm
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,25 @@ async def _load(
         )
     elif not quiet or report.errors:
         print(f"{path}: {report.loaded} loaded, {len(report.errors)} rejected")
+    return 1 if report.errors else 0
+
+
+async def crm_sync(settings: Settings, *, full: bool = False) -> int:
+    """Pull the CRM's changes into the local copy (storage/crm_sync.py)."""
+    if not settings.crm_lookup_url:
+        raise ConfigError("crm sync needs CRM_LOOKUP_URL (and CRM_LOOKUP_TOKEN): the CRM's API")
+    app = await build_app(settings)
+    try:
+        assert app.crm is not None  # noqa: S101 - built whenever CRM_LOOKUP_URL is set
+        report = await sync_crm(app.db, app.crm, full=full)
+    finally:
+        await app.close()
+    for error in report.errors:
+        print(f"changes:{error.line}: {error.reason}")
+    print(
+        f"crm sync: {report.upserted} updated, {report.deactivated} deactivated, "
+        f"{len(report.errors)} rejected ({report.pages} pages; cursor {report.cursor})"
+    )
     return 1 if report.errors else 0
 
 

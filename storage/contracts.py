@@ -42,6 +42,7 @@ class SqlContracts:
             .where(
                 CustomerRow.tax_scheme == tax_scheme,
                 CustomerRow.tax_id == tax_id,
+                CustomerRow.active.is_(True),
                 ContractRow.number == clean_code(number),
                 ContractRow.active.is_(True),
                 DeviceRow.serial == clean_code(serial),
@@ -104,6 +105,9 @@ class SqlContracts:
                     ContractRow.online_bought.is_(True),
                     ContractRow.email == email.strip().lower(),
                     ContractRow.phone == phone,
+                    ContractRow.customer_id.in_(
+                        select(CustomerRow.id).where(CustomerRow.active.is_(True))
+                    ),
                 )
             )
         )
@@ -139,6 +143,7 @@ class SqlContracts:
             .where(
                 ContractRow.number == clean_code(number),
                 ContractRow.active.is_(True),
+                CustomerRow.active.is_(True),
                 or_(ContractRow.email == address, customer_has_email),
             )
             .order_by(ContractRow.id)
@@ -170,7 +175,7 @@ class SqlContracts:
         )
         query = (
             select(CustomerRow.id, CustomerRow.name, CustomerRow.flags)
-            .where(or_(on_customer, on_contract))
+            .where(CustomerRow.active.is_(True), or_(on_customer, on_contract))
             .order_by(CustomerRow.id)
             .limit(1)
         )

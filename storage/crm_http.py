@@ -35,6 +35,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -207,12 +208,14 @@ class HttpCrm:
             )
         return self._session
 
-    def _headers(self, body: bytes) -> dict[str, str]:
+    def _headers(self, body: bytes, target: str) -> dict[str, str]:
+        """``target`` (path and query) is what is signed for a request without a body."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.config.auth == "hmac":
             timestamp = str(int(time.time()))
             headers[TIMESTAMP_HEADER] = timestamp
-            headers[SIGNATURE_HEADER] = sign(self.config.token, timestamp, body)
+            signed = body or target.encode()
+            headers[SIGNATURE_HEADER] = sign(self.config.token, timestamp, signed)
         else:
             headers["Authorization"] = f"Bearer {self.config.token}"
         return headers
@@ -241,13 +244,16 @@ class HttpCrm:
                 return await self._once(method, url, body)
             except _Retry as exc:
                 reason = exc.reason
-        raise LookupUnavailable(f"{op}: {reason} (after {self.config.retries + 1} attempts)")
+        name = op.split("?", maxsplit=1)[0]
+        raise LookupUnavailable(f"{name}: {reason} (after {self.config.retries + 1} attempts)")
 
     async def _once(self, method: str, url: str, body: bytes) -> Any:
         op = url.rsplit("/v1/", 1)[-1].split("?", maxsplit=1)[0]
+        parts = urlsplit(url)
+        headers = self._headers(body, parts.path + (f"?{parts.query}" if parts.query else ""))
         try:
             async with self._http().request(
-                method, url, data=body or None, headers=self._headers(body)
+                method, url, data=body or None, headers=headers
             ) as response:
                 if response.status in RETRY_STATUS:
                     raise _Retry(f"HTTP {response.status}")

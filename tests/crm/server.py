@@ -219,7 +219,8 @@ class FakeCrm:
             timestamp = request.headers.get(TIMESTAMP_HEADER, "")
             given = request.headers.get(SIGNATURE_HEADER, "")
             fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < 300
-            return fresh and hmac.compare_digest(given, sign(self.token, timestamp, body))
+            signed = body or request.raw_path.encode()  # GET: the path and query are signed
+            return fresh and hmac.compare_digest(given, sign(self.token, timestamp, signed))
         return hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {self.token}")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
