@@ -3,14 +3,17 @@ token, malformed, not JSON, huge answers; retries, the circuit breaker, the cach
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.errors import LookupUnavailable
 from storage.models import CustomerRow
 from tests.crm.conftest import connector
-from tests.crm.server import FakeCrm
+from tests.crm.server import LOOKUPS, ROOT, FakeCrm
 
 pytestmark = pytest.mark.crm
 DEMO = {"tax_scheme": "bg_eik", "tax_id": "175074752", "email": "Demo@Example.com"}
@@ -176,3 +179,11 @@ async def test_contracts_and_consents_of_a_mirrored_customer(crm: FakeCrm, db: A
         assert not await live.bought_online(email="kabinet@example.kz", phone="+77025550101")
     finally:
         await live.close()
+
+
+def test_the_openapi_document_describes_every_operation() -> None:
+    document = yaml.safe_load((ROOT / "docs" / "crm-api.yaml").read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {f"/v1/{op}" for op in LOOKUPS} | {"/v1/changes"}
+    source = (ROOT / "storage" / "crm_http.py").read_text(encoding="utf-8")
+    assert set(re.findall(r'_lookup\(\s*"([a-z/]+)"', source)) == LOOKUPS
