@@ -13,6 +13,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -137,7 +138,7 @@ class De:
 
 
 @asynccontextmanager
-async def de_bot(tmp_path: Path, redis_url: str | None) -> AsyncIterator[De]:
+async def de_bot(tmp_path: Path, redis_url: str | None, **extra: Any) -> AsyncIterator[De]:
     clock = Clock()
     async with sms_gateway(SmsGateway()) as gateway:
         settings = make_settings(
@@ -145,6 +146,7 @@ async def de_bot(tmp_path: Path, redis_url: str | None) -> AsyncIterator[De]:
             redis_url=redis_url,
             sms_gateway_url=gateway.url,
             sms_gateway_token=gateway.token,
+            **extra,
         )
         async with running_bot(
             settings,

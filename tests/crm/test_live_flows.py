@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from storage.crm_sync import sync
+from storage.invitations import SqlInvitations
 from storage.models import CustomerRow
 from tests.bot.harness import running_bot
 from tests.bot.test_bg_flow_telegram import walk_bg_flow
+from tests.bot.test_de_flow_telegram import de_bot
+from tests.bot.test_de_flow_telegram import text_of as de_text
 from tests.bot.test_hu_flow_telegram import insurance_bot, walk_registration
 from tests.bot.test_pl_flow_telegram import (
     pl_bed,
@@ -56,3 +60,23 @@ async def test_pl_flow_against_the_live_crm(tmp_path: Path, crm: FakeCrm, app_re
         await walk_the_verification_link(bed, alice, "pl")
         await walk_contract_errors_then_licence_key(bed, alice, "pl")
     assert {"customers/match", "contracts/match", "customers/contracts"} <= set(crm.ops())
+
+
+async def test_de_flow_after_a_sync_asks_the_crm_for_the_edition(
+    tmp_path: Path, crm: FakeCrm, app_redis: str
+) -> None:
+    """de opens only with an invitation, which the operator makes from the local copy: a sync
+    fills it (with the CRM's ids); the edition then comes live from the customer's contracts."""
+    async with de_bot(tmp_path, app_redis, **live(crm)) as de:
+        assert de.bot.app.crm is not None
+        report = await sync(de.bot.app.db, de.bot.app.crm)
+        assert report.errors == []
+        customer = await SqlInvitations(de.bot.app.db).customer_by_tax_id("de_vat", "812345673")
+        assert customer is not None
+        alice = de.bot.customer(user_id=601, language_code="de")
+        limits = {"min": 4, "max": 30}
+        token = await de.invite("de", None, customer)
+        assert await alice.send(f"/start {token}") == [de.t(de_text("username"), "de", **limits)]
+        # the CRM says solo: user name -> visibility -> password
+        assert await alice.send("praxis.solo") == [de.t(de_text("visibility"), "de")]
+    assert "customers/contracts" in crm.ops()
