@@ -28,6 +28,8 @@ from tests.bot.test_pl_flow_telegram import (
 from tests.conftest import make_settings
 from tests.crm.conftest import live, live_settings
 from tests.crm.server import FakeCrm
+from tests.support.helpers import register, support_bot
+from tests.support.test_tickets_forum import check_topic_and_card, file_first_ticket
 
 pytestmark = pytest.mark.crm
 
@@ -80,3 +82,14 @@ async def test_de_flow_after_a_sync_asks_the_crm_for_the_edition(
         # the CRM says solo: user name -> visibility -> password
         assert await alice.send("praxis.solo") == [de.t(de_text("visibility"), "de")]
     assert "customers/contracts" in crm.ops()
+
+
+async def test_support_ticket_flow_lists_the_device_lines_from_the_crm(
+    tmp_path: Path, crm: FakeCrm, app_redis: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True, **live(crm)) as bot:
+        alice = bot.customer(language_code="pl")
+        await register(alice)
+        await file_first_ticket(bot, alice)
+        check_topic_and_card(bot, "pl")
+    assert {"customers/match", "customers/contracts"} <= set(crm.ops())
