@@ -66,6 +66,10 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
+
+
 async def common_passwords(request: web.Request) -> web.FileResponse:
     return web.FileResponse(COMMON_PASSWORDS_FILE, headers={"Content-Type": "text/plain"})
 
@@ -85,6 +89,7 @@ def create_web_app(
     pages = Pages(tokens, catalogs, clock, common or CommonPasswords(), csrf, backend)
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/static/common-passwords.txt", common_passwords)
     app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/password/{token}", password.show(pages))

@@ -17,7 +17,7 @@ from bot.pages.guard import Csrf, Throttle
 from bot.passwords import CommonPasswords, SecretHasher
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
-from dialogs.i18n import Catalogs
+from dialogs.i18n import Catalogs, negotiate
 from dialogs.ports import Clock, StateStore
 from dialogs.state import ConversationState, Status
 from dialogs.steps.handoff import Handoff, token_hash
@@ -87,6 +87,14 @@ class Pages:
         if info is None or info.purpose != purpose or not info.usable(self.clock()):
             return None
         return info
+
+    async def locale_of(self, raw: str, request: web.Request) -> str:
+        """The language of a link's pages: the token's (used or expired too), else the
+        browser's for a link we do not know."""
+        info = await self.tokens.get_token(token_hash(raw))
+        return (
+            info.locale if info is not None else negotiate(request.headers.get("Accept-Language"))
+        )
 
     async def step_for(self, token: TokenInfo) -> Handoff | None:
         """The issuing step (None: the conversation moved on). Without a back end (a

@@ -12,7 +12,7 @@ from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
 from bot.pages.layout import Words, attr, error_list, page, paragraph
 from bot.passwords import RULE_MATCH, problems, rules
-from dialogs.i18n import N_, negotiate
+from dialogs.i18n import N_
 from dialogs.replies import Text
 from dialogs.steps.handoff import PasswordPolicy, token_hash
 from storage.records import TokenInfo
@@ -38,9 +38,10 @@ TOO_MANY = N_("Too many attempts. Please wait {minutes} minutes and try again.")
 SESSION_LOST = N_("This form has expired. Please open the link from the chat again.")
 
 
-def invalid(pages: Pages, request: web.Request, locale: str | None = None) -> web.Response:
-    words = Words(pages.catalogs, locale or negotiate(request.headers.get("Accept-Language")))
-    return page(words, PAGE_TITLE, paragraph(words(LINK_INVALID)), status=410)
+async def invalid(pages: Pages, request: web.Request, title: str = PAGE_TITLE) -> web.Response:
+    """A used, expired or unknown link: in the token's language, under the page's heading."""
+    words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
+    return page(words, title, paragraph(words(LINK_INVALID)), status=410)
 
 
 def _rules_list(words: Words, policy: PasswordPolicy, pages: Pages) -> str:
@@ -102,7 +103,7 @@ def show(pages: Pages) -> Handler:
         token = await pages.usable_token(request.match_info["token"], PURPOSE)
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
-            return invalid(pages, request, token.locale if token else None)
+            return await invalid(pages, request)
         return _form_page(pages, request, token, policy)
 
     return handle
@@ -114,12 +115,12 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         hashed = token_hash(raw)
         wait = await backend.throttle.wait(request, hashed, pages.clock())
         if wait:
-            return too_many(pages, request, wait)
+            return await too_many(pages, request, wait)
         form = await request.post()
         token = await pages.usable_token(raw, PURPOSE)
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
-            return invalid(pages, request, token.locale if token else None)
+            return await invalid(pages, request)
         words = Words(pages.catalogs, token.locale)
         if not pages.csrf.valid(request, str(form.get(CSRF_FIELD, "")), hashed):
             return page(words, PAGE_TITLE, paragraph(words(SESSION_LOST)), status=403)
@@ -140,7 +141,7 @@ async def _store(
     digest = backend.hasher.hash(password)
     spent = await backend.accounts.set_password(token.token_hash, PURPOSE, digest, pages.clock())
     if spent is None:  # used or expired between the check and now
-        return invalid(pages, request, token.locale)
+        return await invalid(pages, request)
     try:
         await backend.signal(spent, PURPOSE)
     except Exception:  # the password is stored; the chat catches up on the next message
@@ -148,7 +149,9 @@ async def _store(
     return page(words, SAVED_TITLE, paragraph(words(SAVED)))
 
 
-def too_many(pages: Pages, request: web.Request, wait: float) -> web.Response:
-    words = Words(pages.catalogs, negotiate(request.headers.get("Accept-Language")))
+async def too_many(
+    pages: Pages, request: web.Request, wait: float, title: str = PAGE_TITLE
+) -> web.Response:
+    words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
     text = words.text(Text(TOO_MANY, {"minutes": minutes_until(wait)}))
-    return page(words, PAGE_TITLE, paragraph(text), status=429)
+    return page(words, title, paragraph(text), status=429)

@@ -103,7 +103,7 @@ def show(pages: Pages, backend: HandoffBackend) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         found = await _context(pages, backend, request.match_info["token"])
         if found is None:
-            return invalid(pages, request)
+            return await invalid(pages, request, TITLE)
         token, step = found
         return _choose_page(pages, request, token, step.options.pin)
 
@@ -117,14 +117,14 @@ async def _guarded(
     raw = request.match_info["token"]
     wait = await backend.throttle.wait(request, token_hash(raw), pages.clock())
     if wait:
-        return too_many(pages, request, wait)
+        return await too_many(pages, request, wait, TITLE)
     form = {name: str(value) for name, value in (await request.post()).items()}
     found = await _context(pages, backend, raw)
     if found is None:
-        return invalid(pages, request)
+        return await invalid(pages, request, TITLE)
     token, step = found
     if not pages.csrf.valid(request, form.get(CSRF_FIELD, ""), token.token_hash):
-        return invalid(pages, request, token.locale)
+        return await invalid(pages, request, TITLE)
     return token, step, form
 
 
@@ -163,7 +163,7 @@ def pdf(pages: Pages, backend: HandoffBackend) -> Handler:
         token, _, form = guarded
         pin = form.get("pin", "")
         if not await _pending_matches(backend, token, pin):
-            return invalid(pages, request, token.locale)
+            return await invalid(pages, request, TITLE)
         title = pages.catalogs.gettext(PDF_TITLE, token.locale)
         document = pin_pdf(pin, title, pages.catalogs.gettext(PDF_NOTE, token.locale))
         return web.Response(
@@ -185,11 +185,11 @@ def confirm(pages: Pages, backend: HandoffBackend) -> Handler:
         pin = form.get("pin", "")
         if form.get("stored") != "yes":
             if not await _pending_matches(backend, token, pin):
-                return invalid(pages, request, token.locale)
+                return await invalid(pages, request, TITLE)
             return _shown_page(pages, request, token, pin, error_list(words(TICK_FIRST), []))
         spent = await backend.accounts.confirm_pin(token.token_hash, PURPOSE, pages.clock())
         if spent is None:
-            return invalid(pages, request, token.locale)
+            return await invalid(pages, request, TITLE)
         try:
             await backend.signal(spent, PURPOSE)
         except Exception:
