@@ -18,7 +18,7 @@ from dialogs.replies import Text
 
 LAYOUT = Template(
     """<!doctype html>
-<html lang="$lang">
+<html lang="$lang"$done>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -59,11 +59,25 @@ def attr(value: str) -> str:
 
 
 def page(
-    words: Words, title: str, body: str, *, status: int = 200, scripts: tuple[str, ...] = ()
+    words: Words,
+    title: str,
+    body: str,
+    *,
+    status: int = 200,
+    scripts: tuple[str, ...] = (),
+    done: bool = False,
 ) -> web.Response:
-    """A whole page; ``title`` is a msgid, ``body`` HTML built from escaped parts."""
-    tags = "\n".join(f'<script src="/static/{attr(name)}" defer></script>' for name in scripts)
-    text = LAYOUT.substitute(lang=attr(words.locale), title=words(title), body=body, scripts=tags)
+    """A whole page; ``title`` is a msgid, ``body`` HTML built from escaped parts. ``done``:
+    the hand-off is complete (inside Telegram the Mini App then closes itself)."""
+    names = ("miniapp.js", *scripts)
+    tags = "\n".join(f'<script src="/static/{attr(name)}" defer></script>' for name in names)
+    text = LAYOUT.substitute(
+        lang=attr(words.locale),
+        done=' data-done="yes"' if done else "",
+        title=words(title),
+        body=body,
+        scripts=tags,
+    )
     return web.Response(text=text, content_type="text/html", status=status)
 
 

@@ -8,10 +8,11 @@ import logging
 
 from aiohttp import web
 
+from bot.pages import miniapp
 from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
 from bot.pages.layout import Words, attr, error_list, page, paragraph
-from bot.passwords import RULE_MATCH, problems, rules
+from bot.passwords import RULE_MATCH, TOO_LONG, problems, rules
 from dialogs.i18n import N_
 from dialogs.replies import Text
 from dialogs.steps.handoff import PasswordPolicy, token_hash
@@ -32,6 +33,8 @@ SHOW = N_("Show password")
 HIDE = N_("Hide password")
 SAVE = N_("Save my password")
 REFUSED = N_("Your password was not saved. These requirements are not met:")
+MET = N_("met")
+UNMET = N_("not yet met")
 SAVED_TITLE = N_("Your password is saved")
 SAVED = N_("You can close this page and go back to the chat.")
 TOO_MANY = N_("Too many attempts. Please wait {minutes} minutes and try again.")
@@ -44,13 +47,21 @@ async def invalid(pages: Pages, request: web.Request, title: str = PAGE_TITLE) -
     return page(words, title, paragraph(words(LINK_INVALID)), status=410)
 
 
+def _rule(words: Words, rule_id: str, text: str) -> str:
+    """One requirement; its state is also text (``.state``) for screen readers."""
+    state = f'<span class="visually-hidden state">: {words(UNMET)}</span>'
+    return (
+        f'<li class="rule" id="rule-{attr(rule_id)}" data-rule="{attr(rule_id)}" data-met="no">'
+        f'<span class="rule-text">{text}</span>{state}</li>'
+    )
+
+
 def _rules_list(words: Words, policy: PasswordPolicy, pages: Pages) -> str:
-    items = [
-        f'<li class="rule" data-rule="{attr(rule.id)}">{words.text(rule.text)}</li>'
-        for rule in rules(policy, pages.common)
-    ]
-    items.append(f'<li class="rule" data-rule="match">{words(RULE_MATCH)}</li>')
-    return f'<ul class="rules" id="rules" aria-live="polite">{"".join(items)}</ul>'
+    items = [_rule(words, rule.id, words.text(rule.text)) for rule in rules(policy, pages.common)]
+    items.append(_rule(words, "max", words(TOO_LONG, count=policy.max_length)))
+    items.append(_rule(words, "match", words(RULE_MATCH)))
+    announcer = '<p class="visually-hidden" id="announce" role="status" aria-live="polite"></p>'
+    return f'<ul class="rules" id="rules">{"".join(items)}</ul>{announcer}'
 
 
 def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -> str:
@@ -61,21 +72,28 @@ def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -
         "data-common": "1" if policy.common else "0",
         "data-list": "/static/common-passwords.txt",
         "data-forbidden": json.dumps(list(policy.forbidden)),
+        "data-max": str(policy.max_length),
+        "data-met-label": words(MET),
+        "data-unmet-label": words(UNMET),
         "data-show": words(SHOW),
         "data-hide": words(HIDE),
     }
     attributes = " ".join(f'{name}="{attr(value)}"' for name, value in data.items())
-    field = 'type="password" autocomplete="new-password" autocapitalize="off" spellcheck="false"'
+    field = (
+        'type="password" autocomplete="new-password" autocapitalize="off" spellcheck="false" '
+        f'maxlength="{policy.max_length}"'
+    )
     return (
         f'<form method="post" id="password-form" {attributes}>'
         f'<input type="hidden" name="{CSRF_FIELD}" value="{attr(csrf_value)}">'
         f"{paragraph(words(INTRO))}{_rules_list(words, policy, pages)}"
         f'<label for="password">{words(NEW_PASSWORD)}</label>'
-        f'<input id="password" name="password" {field} required>'
+        f'<input id="password" name="password" {field} aria-describedby="rules" required>'
         f'<label for="confirm">{words(REPEAT)}</label>'
-        f'<input id="confirm" name="confirm" {field} required>'
-        f'<p><button type="button" id="toggle" class="link" hidden>{words(SHOW)}</button></p>'
-        f'<p><button type="submit" id="save">{words(SAVE)}</button></p></form>'
+        f'<input id="confirm" name="confirm" {field} aria-describedby="rule-match" required>'
+        '<p><button type="button" id="toggle" class="link" aria-pressed="false" hidden>'
+        f"{words(SHOW)}</button></p>"
+        f'<p><button type="submit" id="save" data-main>{words(SAVE)}</button></p></form>'
     )
 
 
@@ -124,6 +142,8 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         words = Words(pages.catalogs, token.locale)
         if not pages.csrf.valid(request, str(form.get(CSRF_FIELD, "")), hashed):
             return page(words, PAGE_TITLE, paragraph(words(SESSION_LOST)), status=403)
+        if not backend.signed_in(form, token, pages.clock()):
+            return page(words, PAGE_TITLE, paragraph(words(miniapp.REFUSED)), status=403)
         password, repeated = str(form.get("password", "")), str(form.get("confirm", ""))
         failed = problems(policy, pages.common, password, repeated)
         if failed:
@@ -146,7 +166,7 @@ async def _store(
         await backend.signal(spent, PURPOSE)
     except Exception:  # the password is stored; the chat catches up on the next message
         log.exception("could not tell conversation %s that the password is set", spent.key)
-    return page(words, SAVED_TITLE, paragraph(words(SAVED)))
+    return page(words, SAVED_TITLE, paragraph(words(SAVED)), done=True)
 
 
 async def too_many(

@@ -8,6 +8,7 @@ import logging
 
 from aiohttp import web
 
+from bot.pages import miniapp
 from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD
 from bot.pages.layout import Words, attr, error_list, page, paragraph
@@ -66,8 +67,9 @@ def _choose_page(
         f'<label for="pin">{words(YOUR_PIN)}</label>'
         '<input id="pin" name="pin" inputmode="numeric" autocomplete="off" '
         f'maxlength="{policy.max_digits}">'
-        f'<p><button type="submit" name="action" value="choose" id="choose">{words(USE_THIS)}'
-        '</button> <button type="submit" name="action" value="generate" id="generate">'
+        '<p><button type="submit" name="action" value="choose" id="choose" data-main>'
+        f"{words(USE_THIS)}</button> "
+        '<button type="submit" name="action" value="generate" id="generate">'
         f"{words(GENERATE)}</button></p></form>"
     )
     response = page(words, TITLE, body, status=422 if errors else 200)
@@ -92,7 +94,7 @@ def _shown_page(
         f'<form method="post" action="{base}/confirm" id="confirm-form">{secret}'
         '<p><label class="check"><input type="checkbox" name="stored" value="yes" id="stored" '
         f"required> {words(STORED)}</label></p>"
-        f'<p><button type="submit" id="continue">{words(CONTINUE)}</button></p></form>'
+        f'<p><button type="submit" id="continue" data-main>{words(CONTINUE)}</button></p></form>'
     )
     response = page(words, TITLE, body, status=422 if errors else 200, scripts=("pin.js",))
     pages.csrf.set_cookie(response, request, cookie)
@@ -125,6 +127,9 @@ async def _guarded(
     token, step = found
     if not pages.csrf.valid(request, form.get(CSRF_FIELD, ""), token.token_hash):
         return await invalid(pages, request, TITLE)
+    if not backend.signed_in(form, token, pages.clock()):
+        words = Words(pages.catalogs, token.locale)
+        return page(words, TITLE, paragraph(words(miniapp.REFUSED)), status=403)
     return token, step, form
 
 
@@ -194,6 +199,6 @@ def confirm(pages: Pages, backend: HandoffBackend) -> Handler:
             await backend.signal(spent, PURPOSE)
         except Exception:
             log.exception("could not tell conversation %s that the PIN is set", spent.key)
-        return page(words, DONE_TITLE, paragraph(words(DONE)))
+        return page(words, DONE_TITLE, paragraph(words(DONE)), done=True)
 
     return handle
