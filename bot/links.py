@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.pages.layout import Words, page, paragraph
+from bot.pages.layout import Words, message
 from dialogs.engine import Engine, Outcome
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
@@ -143,7 +143,7 @@ class InvitationEngine(Engine):
 def _page(catalogs: Catalogs, body: str, locale: str, status: int) -> web.Response:
     """The hand-off pages' layout (stylesheet, favicon), in the token's language."""
     words = Words(catalogs, locale)
-    return page(words, VERIFY_TITLE, paragraph(words(body)), status=status)
+    return message(words, VERIFY_TITLE, words(body), status=status)
 
 
 def verification_page(

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.pages import miniapp
 from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
-from bot.pages.layout import Words, attr, error_list, page, paragraph
+from bot.pages.layout import Errors, Words, message, page
 from bot.passwords import RULE_MATCH, TOO_LONG, problems, rules
 from dialogs.i18n import N_
 from dialogs.replies import Text
@@ -44,57 +44,34 @@ SESSION_LOST = N_("This form has expired. Please open the link from the chat aga
 async def invalid(pages: Pages, request: web.Request, title: str = PAGE_TITLE) -> web.Response:
     """A used, expired or unknown link: in the token's language, under the page's heading."""
     words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
-    return page(words, title, paragraph(words(LINK_INVALID)), status=410)
+    return message(words, title, words(LINK_INVALID), status=410)
 
 
-def _rule(words: Words, rule_id: str, text: str) -> str:
-    """One requirement; its state is also text (``.state``) for screen readers."""
-    state = f'<span class="visually-hidden state">: {words(UNMET)}</span>'
-    return (
-        f'<li class="rule" id="rule-{attr(rule_id)}" data-rule="{attr(rule_id)}" data-met="no">'
-        f'<span class="rule-text">{text}</span>{state}</li>'
-    )
+def _rules(words: Words, policy: PasswordPolicy, pages: Pages) -> list[dict[str, str]]:
+    """Each requirement with its id (its state is also text, for screen readers)."""
+    listed = [
+        {"id": rule.id, "text": words.text(rule.text)} for rule in rules(policy, pages.common)
+    ]
+    listed.append({"id": "max", "text": words(TOO_LONG, count=policy.max_length)})
+    listed.append({"id": "match", "text": words(RULE_MATCH)})
+    return listed
 
 
-def _rules_list(words: Words, policy: PasswordPolicy, pages: Pages) -> str:
-    items = [_rule(words, rule.id, words.text(rule.text)) for rule in rules(policy, pages.common)]
-    items.append(_rule(words, "max", words(TOO_LONG, count=policy.max_length)))
-    items.append(_rule(words, "match", words(RULE_MATCH)))
-    announcer = '<p class="visually-hidden" id="announce" role="status" aria-live="polite"></p>'
-    return f'<ul class="rules" id="rules">{"".join(items)}</ul>{announcer}'
-
-
-def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -> str:
-    data = {
+def _data(words: Words, policy: PasswordPolicy) -> dict[str, str]:
+    """What password.js needs to tick the rules as the customer types."""
+    return {
         "data-min": str(policy.min_length),
+        "data-max": str(policy.max_length),
         "data-latin": "1" if policy.latin else "0",
         "data-symbols": policy.symbols,
         "data-common": "1" if policy.common else "0",
         "data-list": "/static/common-passwords.txt",
         "data-forbidden": json.dumps(list(policy.forbidden)),
-        "data-max": str(policy.max_length),
         "data-met-label": words(MET),
         "data-unmet-label": words(UNMET),
         "data-show": words(SHOW),
         "data-hide": words(HIDE),
     }
-    attributes = " ".join(f'{name}="{attr(value)}"' for name, value in data.items())
-    field = (
-        'type="password" autocomplete="new-password" autocapitalize="off" spellcheck="false" '
-        f'maxlength="{policy.max_length}"'
-    )
-    return (
-        f'<form method="post" id="password-form" {attributes}>'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{attr(csrf_value)}">'
-        f"{paragraph(words(INTRO))}{_rules_list(words, policy, pages)}"
-        f'<label for="password">{words(NEW_PASSWORD)}</label>'
-        f'<input id="password" name="password" {field} aria-describedby="rules" required>'
-        f'<label for="confirm">{words(REPEAT)}</label>'
-        f'<input id="confirm" name="confirm" {field} aria-describedby="rule-match" required>'
-        '<p><button type="button" id="toggle" class="link" aria-pressed="false" hidden>'
-        f"{words(SHOW)}</button></p>"
-        f'<p><button type="submit" id="save" data-main>{words(SAVE)}</button></p></form>'
-    )
 
 
 async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
@@ -105,13 +82,33 @@ async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
 
 
 def _form_page(
-    pages: Pages, request: web.Request, token: TokenInfo, policy: PasswordPolicy, errors: str = ""
+    pages: Pages,
+    request: web.Request,
+    token: TokenInfo,
+    policy: PasswordPolicy,
+    errors: Errors | None = None,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
-    body = errors + _form(words, policy, pages, pages.csrf.field(cookie, token.token_hash))
-    status = 422 if errors else 200
-    response = page(words, PAGE_TITLE, body, status=status, scripts=("password.js",))
+    response = page(
+        words,
+        PAGE_TITLE,
+        "password.html",
+        status=422 if errors else 200,
+        scripts=("password.js",),
+        errors=errors,
+        data=_data(words, policy),
+        csrf_field=CSRF_FIELD,
+        csrf=pages.csrf.field(cookie, token.token_hash),
+        intro=words(INTRO),
+        rules=_rules(words, policy, pages),
+        unmet=words(UNMET),
+        max_length=policy.max_length,
+        new_password=words(NEW_PASSWORD),
+        repeat=words(REPEAT),
+        show=words(SHOW),
+        save=words(SAVE),
+    )
     pages.csrf.set_cookie(response, request, cookie)
     return response
 
@@ -141,13 +138,13 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
             return await invalid(pages, request)
         words = Words(pages.catalogs, token.locale)
         if not pages.csrf.valid(request, str(form.get(CSRF_FIELD, "")), hashed):
-            return page(words, PAGE_TITLE, paragraph(words(SESSION_LOST)), status=403)
+            return message(words, PAGE_TITLE, words(SESSION_LOST), status=403)
         if not backend.signed_in(form, token, pages.clock()):
-            return page(words, PAGE_TITLE, paragraph(words(miniapp.REFUSED)), status=403)
+            return message(words, PAGE_TITLE, words(miniapp.REFUSED), status=403)
         password, repeated = str(form.get("password", "")), str(form.get("confirm", ""))
         failed = problems(policy, pages.common, password, repeated)
         if failed:
-            listed = error_list(words(REFUSED), [words.text(text) for text in failed])
+            listed = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
             return _form_page(pages, request, token, policy, listed)
         return await _store(pages, backend, request, token, password)
 
@@ -166,7 +163,7 @@ async def _store(
         await backend.signal(spent, PURPOSE)
     except Exception:  # the password is stored; the chat catches up on the next message
         log.exception("could not tell conversation %s that the password is set", spent.key)
-    return page(words, SAVED_TITLE, paragraph(words(SAVED)), done=True)
+    return message(words, SAVED_TITLE, words(SAVED), done=True)
 
 
 async def too_many(
@@ -174,4 +171,4 @@ async def too_many(
 ) -> web.Response:
     words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
     text = words.text(Text(TOO_MANY, {"minutes": minutes_until(wait)}))
-    return page(words, title, paragraph(text), status=429)
+    return message(words, title, text, status=429)
