@@ -59,11 +59,14 @@ check: $(VENV)/.dev
 	$(BIN)/onboard locales check
 
 # The password-page tests drive Debian's Chromium through Playwright (Playwright downloads
-# nothing); the service-PIN PDF embeds DejaVu Sans for non-Latin scripts. Needs root (apt-get).
+# nothing) and check each page with axe-core (npm ci from tests/web/axe/package-lock.json,
+# hashed); the service-PIN PDF embeds DejaVu Sans for non-Latin scripts. Needs root (apt-get).
 browser:
 	@command -v chromium >/dev/null 2>&1 && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
 	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	     --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+	@test -f tests/web/axe/node_modules/axe-core/axe.min.js \
+	|| npm ci --prefix tests/web/axe --no-audit --no-fund --ignore-scripts --silent
 
 # What `make test` and `make test-latest` both run, with the tools of $(BIN).
 suite: browser

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     public_url: str = Field("", description="Base URL of the web pages; unset = http://HOST:PORT")
     portal_url: str = Field("https://portal.example.com", description="The customer portal")
     password_link_ttl_minutes: int = Field(30, ge=1, description="Lifetime of hand-off links")
+    miniapp_max_age_seconds: int = Field(
+        3600, ge=60, description="Mini App sign-in data (initData) older than this is refused"
+    )
     portal_handoff_url: str | None = Field(None, description="Company portal that redeems links")
     portal_handoff_secret: SecretStr | None = Field(None, description="Portal's redeem secret")
     redis_url: str | None = Field(None, description="Redis for conversation state; unset = SQL")

@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.pages.layout import Words, message
 from dialogs.engine import Engine, Outcome
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
@@ -141,14 +141,9 @@ class InvitationEngine(Engine):
 
 
 def _page(catalogs: Catalogs, body: str, locale: str, status: int) -> web.Response:
-    title = html.escape(catalogs.gettext(VERIFY_TITLE, locale))
-    text = (
-        f'<!doctype html><html lang="{html.escape(locale)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title></head><body><main><h1>{title}</h1>"
-        f"<p>{html.escape(catalogs.gettext(body, locale))}</p></main></body></html>"
-    )
-    return web.Response(text=text, content_type="text/html", status=status)
+    """The hand-off pages' layout (stylesheet, favicon), in the token's language."""
+    words = Words(catalogs, locale)
+    return message(words, VERIFY_TITLE, words(body), status=status)
 
 
 def verification_page(

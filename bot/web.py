@@ -3,8 +3,8 @@
 Pages (``bot/pages``): ``/password/{token}`` sets the password, ``/pin/{token}`` the service
 PIN, ``POST /handoff/redeem`` lets a company portal redeem a token (when
 ``PORTAL_HANDOFF_SECRET`` is set). Every response carries the security headers below: no
-inline script (CSP), nothing cached, not framable, and no Referer, so a token in a URL never
-leaks to another site.
+inline script (CSP), nothing cached, and no Referer, so a token in a URL never
+leaks to another site. Only Telegram Web may frame them (it shows Mini Apps in an iframe).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from bot.pages.context import (
     TokenLookup,
 )
 from bot.pages.guard import Csrf, Limits, RateLimiter, Throttle
+from bot.pages.miniapp import MiniAppAuth
 from bot.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
 from dialogs.errors import OnboardError
 from dialogs.i18n import Catalogs
@@ -39,14 +40,14 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors https://web.telegram.org"  # Telegram Web shows Mini Apps in a frame
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
@@ -64,6 +65,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+async def favicon(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "favicon.svg", headers={"Content-Type": "image/svg+xml"})
 
 
 async def common_passwords(request: web.Request) -> web.FileResponse:
@@ -85,6 +90,7 @@ def create_web_app(
     pages = Pages(tokens, catalogs, clock, common or CommonPasswords(), csrf, backend)
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/static/common-passwords.txt", common_passwords)
     app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/password/{token}", password.show(pages))
@@ -115,6 +121,7 @@ def web_app_for(
     from storage.limits import SqlSendLimiter  # noqa: PLC0415 - the default limiter
 
     secret = app.engine.services.secret
+    settings = app.settings
     backend = HandoffBackend(
         accounts=SqlAccounts(app.db),
         steps=ConversationSteps(app.store, app.flows),
@@ -122,8 +129,11 @@ def web_app_for(
         csrf=Csrf(secret),
         throttle=Throttle(limiter or SqlSendLimiter(app.db), secret, limits or Limits()),
         hasher=SecretHasher(),
+        miniapp=MiniAppAuth(
+            settings.bot_token.get_secret_value() if settings.bot_token else None,
+            settings.miniapp_max_age_seconds,
+        ),
     )
-    settings = app.settings
     portal_secret = (
         settings.portal_handoff_secret.get_secret_value()
         if settings.portal_handoff_secret

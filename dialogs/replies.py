@@ -35,6 +35,7 @@ class Button:
     label: Text
     kind: ButtonKind = ButtonKind.CALLBACK
     data: str = ""  # callback data, or the URL of a link button
+    in_app: bool = False  # a link to our own page: a messenger may open it inside the chat
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,22 +7,26 @@ who cancelled or started again cannot use an old link. Its options carry the pol
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 
 from bot.pages.guard import Csrf, Throttle
+from bot.pages.miniapp import INIT_DATA_FIELD, MiniAppAuth
 from bot.passwords import CommonPasswords, SecretHasher
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
-from dialogs.i18n import Catalogs
+from dialogs.i18n import Catalogs, negotiate
 from dialogs.ports import Clock, StateStore
 from dialogs.state import ConversationState, Status
 from dialogs.steps.handoff import Handoff, token_hash
 from storage.accounts import SqlAccounts
 from storage.records import TokenInfo
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Notifier = Callable[[Event], Awaitable[None]]
@@ -66,6 +70,18 @@ class HandoffBackend:
     csrf: Csrf
     throttle: Throttle
     hasher: SecretHasher = field(default_factory=SecretHasher)
+    miniapp: MiniAppAuth = field(default_factory=lambda: MiniAppAuth(None, 3600))
+
+    def signed_in(self, form: Mapping[str, object], token: TokenInfo, now: float) -> bool:
+        """A form from the Mini App carries Telegram's ``initData``: it must be valid and the
+        conversation's user's. A form from a browser carries none: the token suffices."""
+        init_data = str(form.get(INIT_DATA_FIELD, ""))
+        if not init_data:
+            return True
+        refusal = self.miniapp.refusal(init_data, user_id=token.key.user_id, now=now)
+        if refusal is not None:
+            log.info("Mini App sign-in refused on a %s page: %s", token.purpose, refusal)
+        return refusal is None
 
     async def signal(self, token: TokenInfo, purpose: str) -> None:
         await self.notify(Event(token.key, EventKind.SIGNAL, text=f"handoff:{purpose}"))
@@ -87,6 +103,14 @@ class Pages:
         if info is None or info.purpose != purpose or not info.usable(self.clock()):
             return None
         return info
+
+    async def locale_of(self, raw: str, request: web.Request) -> str:
+        """The language of a link's pages: the token's (used or expired too), else the
+        browser's for a link we do not know."""
+        info = await self.tokens.get_token(token_hash(raw))
+        return (
+            info.locale if info is not None else negotiate(request.headers.get("Accept-Language"))
+        )
 
     async def step_for(self, token: TokenInfo) -> Handoff | None:
         """The issuing step (None: the conversation moved on). Without a back end (a

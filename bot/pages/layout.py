@@ -1,46 +1,42 @@
-"""HTML for the hand-off pages: one layout, every text translated and escaped.
+"""The hand-off pages: Jinja2 templates (``bot/templates``, autoescape on), one base layout.
 
-No inline script or style anywhere (the CSP forbids both): behaviour comes from
-``/static/*.js``, and what a script needs to know travels in ``data-`` attributes.
+No HTML is built in Python: a page module translates its texts (:class:`Words`) and hands
+them to a template, which escapes every value. No inline script or style anywhere (the CSP
+forbids both): behaviour comes from ``/static/*.js``, and what a script needs to know travels
+in ``data-`` attributes. ``miniapp.js`` is on every page (it does nothing outside Telegram).
 """
 
 from __future__ import annotations
 
-import html
+import functools
 from dataclasses import dataclass
-from string import Template
+from pathlib import Path
+from typing import Any
 
+import jinja2
 from aiohttp import web
 
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text
 
-LAYOUT = Template(
-    """<!doctype html>
-<html lang="$lang">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>$title</title>
-<link rel="stylesheet" href="/static/page.css">
-$scripts
-</head>
-<body>
-<main>
-<h1>$title</h1>
-$body
-</main>
-</body>
-</html>
-"""
-)
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+
+@functools.cache
+def templates() -> jinja2.Environment:
+    """Loaded once per process, like the compiled catalogs; read-only afterwards."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Translates into one locale and escapes for HTML."""
+    """Translates into one locale (the templates escape)."""
 
     catalogs: Catalogs
     locale: str
@@ -49,29 +45,47 @@ class Words:
         return self.text(Text(msgid, params))
 
     def text(self, text: Text) -> str:
-        return html.escape(render(text, self.catalogs, self.locale))
+        return render(text, self.catalogs, self.locale)
 
 
-def attr(value: str) -> str:
-    """A value for a double-quoted HTML attribute."""
-    return html.escape(value, quote=True)
+@dataclass(frozen=True, slots=True)
+class Errors:
+    """The server's refusal, naming each rule (``role=alert``: read out at once)."""
+
+    heading: str
+    items: tuple[str, ...] = ()
 
 
 def page(
-    words: Words, title: str, body: str, *, status: int = 200, scripts: tuple[str, ...] = ()
+    words: Words,
+    title: str,
+    template: str = "message.html",
+    *,
+    status: int = 200,
+    scripts: tuple[str, ...] = (),
+    done: bool = False,
+    errors: Errors | None = None,
+    **context: Any,
 ) -> web.Response:
-    """A whole page; ``title`` is a msgid, ``body`` HTML built from escaped parts."""
-    tags = "\n".join(f'<script src="/static/{attr(name)}" defer></script>' for name in scripts)
-    text = LAYOUT.substitute(lang=attr(words.locale), title=words(title), body=body, scripts=tags)
-    return web.Response(text=text, content_type="text/html", status=status)
+    """A whole page; ``title`` is a msgid. ``done``: the hand-off is complete (inside
+    Telegram the Mini App then closes itself)."""
+    html = (
+        templates()
+        .get_template(template)
+        .render(
+            lang=words.locale,
+            title=words(title),
+            scripts=("miniapp.js", *scripts),
+            done=done,
+            errors=errors,
+            **context,
+        )
+    )
+    return web.Response(text=html, content_type="text/html", status=status)
 
 
-def paragraph(text: str, css: str = "") -> str:
-    klass = f' class="{attr(css)}"' if css else ""
-    return f"<p{klass}>{text}</p>"
-
-
-def error_list(heading: str, items: list[str]) -> str:
-    """The server's refusal, naming each rule (``role=alert``: read out at once)."""
-    entries = "".join(f"<li>{item}</li>" for item in items)
-    return f'<div class="errors" role="alert" id="errors"><p>{heading}</p><ul>{entries}</ul></div>'
+def message(
+    words: Words, title: str, text: str, *, status: int = 200, done: bool = False
+) -> web.Response:
+    """A page that only says something (``text`` already translated)."""
+    return page(words, title, status=status, done=done, text=text)

@@ -8,11 +8,12 @@ import logging
 
 from aiohttp import web
 
+from bot.pages import miniapp
 from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
-from bot.pages.layout import Words, attr, error_list, page, paragraph
-from bot.passwords import RULE_MATCH, problems, rules
-from dialogs.i18n import N_, negotiate
+from bot.pages.layout import Errors, Words, message, page
+from bot.passwords import RULE_MATCH, TOO_LONG, problems, rules
+from dialogs.i18n import N_
 from dialogs.replies import Text
 from dialogs.steps.handoff import PasswordPolicy, token_hash
 from storage.records import TokenInfo
@@ -32,50 +33,45 @@ SHOW = N_("Show password")
 HIDE = N_("Hide password")
 SAVE = N_("Save my password")
 REFUSED = N_("Your password was not saved. These requirements are not met:")
+MET = N_("met")
+UNMET = N_("not yet met")
 SAVED_TITLE = N_("Your password is saved")
 SAVED = N_("You can close this page and go back to the chat.")
 TOO_MANY = N_("Too many attempts. Please wait {minutes} minutes and try again.")
 SESSION_LOST = N_("This form has expired. Please open the link from the chat again.")
 
 
-def invalid(pages: Pages, request: web.Request, locale: str | None = None) -> web.Response:
-    words = Words(pages.catalogs, locale or negotiate(request.headers.get("Accept-Language")))
-    return page(words, PAGE_TITLE, paragraph(words(LINK_INVALID)), status=410)
+async def invalid(pages: Pages, request: web.Request, title: str = PAGE_TITLE) -> web.Response:
+    """A used, expired or unknown link: in the token's language, under the page's heading."""
+    words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
+    return message(words, title, words(LINK_INVALID), status=410)
 
 
-def _rules_list(words: Words, policy: PasswordPolicy, pages: Pages) -> str:
-    items = [
-        f'<li class="rule" data-rule="{attr(rule.id)}">{words.text(rule.text)}</li>'
-        for rule in rules(policy, pages.common)
+def _rules(words: Words, policy: PasswordPolicy, pages: Pages) -> list[dict[str, str]]:
+    """Each requirement with its id (its state is also text, for screen readers)."""
+    listed = [
+        {"id": rule.id, "text": words.text(rule.text)} for rule in rules(policy, pages.common)
     ]
-    items.append(f'<li class="rule" data-rule="match">{words(RULE_MATCH)}</li>')
-    return f'<ul class="rules" id="rules" aria-live="polite">{"".join(items)}</ul>'
+    listed.append({"id": "max", "text": words(TOO_LONG, count=policy.max_length)})
+    listed.append({"id": "match", "text": words(RULE_MATCH)})
+    return listed
 
 
-def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -> str:
-    data = {
+def _data(words: Words, policy: PasswordPolicy) -> dict[str, str]:
+    """What password.js needs to tick the rules as the customer types."""
+    return {
         "data-min": str(policy.min_length),
+        "data-max": str(policy.max_length),
         "data-latin": "1" if policy.latin else "0",
         "data-symbols": policy.symbols,
         "data-common": "1" if policy.common else "0",
         "data-list": "/static/common-passwords.txt",
         "data-forbidden": json.dumps(list(policy.forbidden)),
+        "data-met-label": words(MET),
+        "data-unmet-label": words(UNMET),
         "data-show": words(SHOW),
         "data-hide": words(HIDE),
     }
-    attributes = " ".join(f'{name}="{attr(value)}"' for name, value in data.items())
-    field = 'type="password" autocomplete="new-password" autocapitalize="off" spellcheck="false"'
-    return (
-        f'<form method="post" id="password-form" {attributes}>'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{attr(csrf_value)}">'
-        f"{paragraph(words(INTRO))}{_rules_list(words, policy, pages)}"
-        f'<label for="password">{words(NEW_PASSWORD)}</label>'
-        f'<input id="password" name="password" {field} required>'
-        f'<label for="confirm">{words(REPEAT)}</label>'
-        f'<input id="confirm" name="confirm" {field} required>'
-        f'<p><button type="button" id="toggle" class="link" hidden>{words(SHOW)}</button></p>'
-        f'<p><button type="submit" id="save">{words(SAVE)}</button></p></form>'
-    )
 
 
 async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
@@ -86,13 +82,33 @@ async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
 
 
 def _form_page(
-    pages: Pages, request: web.Request, token: TokenInfo, policy: PasswordPolicy, errors: str = ""
+    pages: Pages,
+    request: web.Request,
+    token: TokenInfo,
+    policy: PasswordPolicy,
+    errors: Errors | None = None,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
-    body = errors + _form(words, policy, pages, pages.csrf.field(cookie, token.token_hash))
-    status = 422 if errors else 200
-    response = page(words, PAGE_TITLE, body, status=status, scripts=("password.js",))
+    response = page(
+        words,
+        PAGE_TITLE,
+        "password.html",
+        status=422 if errors else 200,
+        scripts=("password.js",),
+        errors=errors,
+        data=_data(words, policy),
+        csrf_field=CSRF_FIELD,
+        csrf=pages.csrf.field(cookie, token.token_hash),
+        intro=words(INTRO),
+        rules=_rules(words, policy, pages),
+        unmet=words(UNMET),
+        max_length=policy.max_length,
+        new_password=words(NEW_PASSWORD),
+        repeat=words(REPEAT),
+        show=words(SHOW),
+        save=words(SAVE),
+    )
     pages.csrf.set_cookie(response, request, cookie)
     return response
 
@@ -102,7 +118,7 @@ def show(pages: Pages) -> Handler:
         token = await pages.usable_token(request.match_info["token"], PURPOSE)
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
-            return invalid(pages, request, token.locale if token else None)
+            return await invalid(pages, request)
         return _form_page(pages, request, token, policy)
 
     return handle
@@ -114,19 +130,21 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         hashed = token_hash(raw)
         wait = await backend.throttle.wait(request, hashed, pages.clock())
         if wait:
-            return too_many(pages, request, wait)
+            return await too_many(pages, request, wait)
         form = await request.post()
         token = await pages.usable_token(raw, PURPOSE)
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
-            return invalid(pages, request, token.locale if token else None)
+            return await invalid(pages, request)
         words = Words(pages.catalogs, token.locale)
         if not pages.csrf.valid(request, str(form.get(CSRF_FIELD, "")), hashed):
-            return page(words, PAGE_TITLE, paragraph(words(SESSION_LOST)), status=403)
+            return message(words, PAGE_TITLE, words(SESSION_LOST), status=403)
+        if not backend.signed_in(form, token, pages.clock()):
+            return message(words, PAGE_TITLE, words(miniapp.REFUSED), status=403)
         password, repeated = str(form.get("password", "")), str(form.get("confirm", ""))
         failed = problems(policy, pages.common, password, repeated)
         if failed:
-            listed = error_list(words(REFUSED), [words.text(text) for text in failed])
+            listed = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
             return _form_page(pages, request, token, policy, listed)
         return await _store(pages, backend, request, token, password)
 
@@ -140,15 +158,17 @@ async def _store(
     digest = backend.hasher.hash(password)
     spent = await backend.accounts.set_password(token.token_hash, PURPOSE, digest, pages.clock())
     if spent is None:  # used or expired between the check and now
-        return invalid(pages, request, token.locale)
+        return await invalid(pages, request)
     try:
         await backend.signal(spent, PURPOSE)
     except Exception:  # the password is stored; the chat catches up on the next message
         log.exception("could not tell conversation %s that the password is set", spent.key)
-    return page(words, SAVED_TITLE, paragraph(words(SAVED)))
+    return message(words, SAVED_TITLE, words(SAVED), done=True)
 
 
-def too_many(pages: Pages, request: web.Request, wait: float) -> web.Response:
-    words = Words(pages.catalogs, negotiate(request.headers.get("Accept-Language")))
+async def too_many(
+    pages: Pages, request: web.Request, wait: float, title: str = PAGE_TITLE
+) -> web.Response:
+    words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
     text = words.text(Text(TOO_MANY, {"minutes": minutes_until(wait)}))
-    return page(words, PAGE_TITLE, paragraph(text), status=429)
+    return message(words, title, text, status=429)

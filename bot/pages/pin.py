@@ -8,9 +8,10 @@ import logging
 
 from aiohttp import web
 
+from bot.pages import miniapp
 from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD
-from bot.pages.layout import Words, attr, error_list, page, paragraph
+from bot.pages.layout import Errors, Words, message, page
 from bot.pages.password import invalid, too_many
 from bot.pin import PDF_NOTE, PDF_TITLE, generate_pin, pin_pdf, pin_problems
 from dialogs.i18n import N_
@@ -42,10 +43,6 @@ DONE_TITLE = N_("Your service PIN is set")
 DONE = N_("You can close this page and go back to the chat.")
 
 
-def _hidden(name: str, value: str) -> str:
-    return f'<input type="hidden" name="{attr(name)}" value="{attr(value)}">'
-
-
 async def _context(
     pages: Pages, backend: HandoffBackend, raw: str
 ) -> tuple[TokenInfo, Handoff] | None:
@@ -55,46 +52,55 @@ async def _context(
 
 
 def _choose_page(
-    pages: Pages, request: web.Request, token: TokenInfo, policy: PinPolicy, errors: str = ""
+    pages: Pages,
+    request: web.Request,
+    token: TokenInfo,
+    policy: PinPolicy,
+    errors: Errors | None = None,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
-    csrf = pages.csrf.field(cookie, token.token_hash)
-    body = (
-        f"{errors}{paragraph(words(INTRO, count=policy.min_digits))}"
-        f'<form method="post" id="pin-form">{_hidden(CSRF_FIELD, csrf)}'
-        f'<label for="pin">{words(YOUR_PIN)}</label>'
-        '<input id="pin" name="pin" inputmode="numeric" autocomplete="off" '
-        f'maxlength="{policy.max_digits}">'
-        f'<p><button type="submit" name="action" value="choose" id="choose">{words(USE_THIS)}'
-        '</button> <button type="submit" name="action" value="generate" id="generate">'
-        f"{words(GENERATE)}</button></p></form>"
+    response = page(
+        words,
+        TITLE,
+        "pin_choose.html",
+        status=422 if errors else 200,
+        errors=errors,
+        csrf_field=CSRF_FIELD,
+        csrf=pages.csrf.field(cookie, token.token_hash),
+        intro=words(INTRO, count=policy.min_digits),
+        your_pin=words(YOUR_PIN),
+        max_digits=policy.max_digits,
+        use_this=words(USE_THIS),
+        generate=words(GENERATE),
     )
-    response = page(words, TITLE, body, status=422 if errors else 200)
     pages.csrf.set_cookie(response, request, cookie)
     return response
 
 
 def _shown_page(
-    pages: Pages, request: web.Request, token: TokenInfo, pin: str, errors: str = ""
+    pages: Pages, request: web.Request, token: TokenInfo, pin: str, errors: Errors | None = None
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
-    secret = _hidden(CSRF_FIELD, pages.csrf.field(cookie, token.token_hash)) + _hidden("pin", pin)
-    base = f"/pin/{attr(request.match_info['token'])}"
-    body = (
-        f"{errors}{paragraph(words(SHOWN_ONCE))}"
-        f'<p class="pin" id="pin-value">{attr(pin)}</p>'
-        f'<p><button type="button" id="copy" data-copied="{words(COPIED)}" hidden>'
-        f"{words(COPY)}</button></p>"
-        f'<form method="post" action="{base}/pdf" id="pdf-form">{secret}'
-        f'<button type="submit" id="pdf">{words(SAVE_PDF)}</button></form>'
-        f'<form method="post" action="{base}/confirm" id="confirm-form">{secret}'
-        '<p><label class="check"><input type="checkbox" name="stored" value="yes" id="stored" '
-        f"required> {words(STORED)}</label></p>"
-        f'<p><button type="submit" id="continue">{words(CONTINUE)}</button></p></form>'
+    response = page(
+        words,
+        TITLE,
+        "pin_shown.html",
+        status=422 if errors else 200,
+        scripts=("pin.js",),
+        errors=errors,
+        csrf_field=CSRF_FIELD,
+        csrf=pages.csrf.field(cookie, token.token_hash),
+        pin=pin,
+        base=f"/pin/{request.match_info['token']}",
+        shown_once=words(SHOWN_ONCE),
+        copy=words(COPY),
+        copied=words(COPIED),
+        save_pdf=words(SAVE_PDF),
+        stored=words(STORED),
+        continue_label=words(CONTINUE),
     )
-    response = page(words, TITLE, body, status=422 if errors else 200, scripts=("pin.js",))
     pages.csrf.set_cookie(response, request, cookie)
     return response
 
@@ -103,7 +109,7 @@ def show(pages: Pages, backend: HandoffBackend) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         found = await _context(pages, backend, request.match_info["token"])
         if found is None:
-            return invalid(pages, request)
+            return await invalid(pages, request, TITLE)
         token, step = found
         return _choose_page(pages, request, token, step.options.pin)
 
@@ -117,14 +123,17 @@ async def _guarded(
     raw = request.match_info["token"]
     wait = await backend.throttle.wait(request, token_hash(raw), pages.clock())
     if wait:
-        return too_many(pages, request, wait)
+        return await too_many(pages, request, wait, TITLE)
     form = {name: str(value) for name, value in (await request.post()).items()}
     found = await _context(pages, backend, raw)
     if found is None:
-        return invalid(pages, request)
+        return await invalid(pages, request, TITLE)
     token, step = found
     if not pages.csrf.valid(request, form.get(CSRF_FIELD, ""), token.token_hash):
-        return invalid(pages, request, token.locale)
+        return await invalid(pages, request, TITLE)
+    if not backend.signed_in(form, token, pages.clock()):
+        words = Words(pages.catalogs, token.locale)
+        return message(words, TITLE, words(miniapp.REFUSED), status=403)
     return token, step, form
 
 
@@ -141,7 +150,7 @@ def choose(pages: Pages, backend: HandoffBackend) -> Handler:
         failed = pin_problems(policy, pin)
         if failed:
             words = Words(pages.catalogs, token.locale)
-            errors = error_list(words(REFUSED), [words.text(text) for text in failed])
+            errors = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
             return _choose_page(pages, request, token, policy, errors)
         await backend.accounts.set_pending_pin(token, backend.hasher.hash(pin), pages.clock())
         return _shown_page(pages, request, token, pin)
@@ -163,7 +172,7 @@ def pdf(pages: Pages, backend: HandoffBackend) -> Handler:
         token, _, form = guarded
         pin = form.get("pin", "")
         if not await _pending_matches(backend, token, pin):
-            return invalid(pages, request, token.locale)
+            return await invalid(pages, request, TITLE)
         title = pages.catalogs.gettext(PDF_TITLE, token.locale)
         document = pin_pdf(pin, title, pages.catalogs.gettext(PDF_NOTE, token.locale))
         return web.Response(
@@ -185,15 +194,15 @@ def confirm(pages: Pages, backend: HandoffBackend) -> Handler:
         pin = form.get("pin", "")
         if form.get("stored") != "yes":
             if not await _pending_matches(backend, token, pin):
-                return invalid(pages, request, token.locale)
-            return _shown_page(pages, request, token, pin, error_list(words(TICK_FIRST), []))
+                return await invalid(pages, request, TITLE)
+            return _shown_page(pages, request, token, pin, Errors(words(TICK_FIRST)))
         spent = await backend.accounts.confirm_pin(token.token_hash, PURPOSE, pages.clock())
         if spent is None:
-            return invalid(pages, request, token.locale)
+            return await invalid(pages, request, TITLE)
         try:
             await backend.signal(spent, PURPOSE)
         except Exception:
             log.exception("could not tell conversation %s that the PIN is set", spent.key)
-        return page(words, DONE_TITLE, paragraph(words(DONE)))
+        return message(words, DONE_TITLE, words(DONE), done=True)
 
     return handle

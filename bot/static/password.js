@@ -13,6 +13,8 @@
   var forbidden = new Set(JSON.parse(data.forbidden || "[]").map(function (word) {
     return word.normalize("NFKC").toLowerCase();
   }));
+  var max = parseInt(data.max, 10);
+  var announcer = document.getElementById("announce");
   var common = null;
 
   function has(pattern, text) { return pattern.test(text); }
@@ -26,18 +28,27 @@
       var folded = p.toLowerCase();
       return p.length > 0 && !forbidden.has(folded) && !(common && common.has(folded));
     },
+    max: function (p) { var n = Array.from(p).length; return n > 0 && n <= max; },
     match: function (p, again) { return p.length > 0 && p === again; }
   };
 
+  // Each rule's state is text too (for screen readers); what changed is announced once.
   function update() {
     var p = first.value.normalize("NFKC");
     var again = second.value.normalize("NFKC");
+    var changed = [];
     form.querySelectorAll("[data-rule]").forEach(function (item) {
       var check = checks[item.dataset.rule];
       var met = Boolean(check && check(p, again));
+      var state = met ? data.metLabel : data.unmetLabel;
+      if ((item.dataset.met === "yes") !== met) {
+        changed.push(item.querySelector(".rule-text").textContent + ": " + state);
+      }
       item.classList.toggle("met", met);
       item.dataset.met = met ? "yes" : "no";
+      item.querySelector(".state").textContent = ": " + state;
     });
+    if (changed.length && announcer) { announcer.textContent = changed.join(". "); }
   }
 
   if (data.common === "1") {

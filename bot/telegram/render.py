@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from dialogs.i18n import Catalogs
 from dialogs.render import render
-from dialogs.replies import ButtonKind, Reply
+from dialogs.replies import Button, ButtonKind, Reply
 
 Markup = dict[str, Any] | None
 """A ``reply_markup`` as the Bot API's JSON (plain dicts: building python-telegram-bot's
@@ -74,7 +74,8 @@ class TelegramRenderer:
     def __init__(self, catalogs: Catalogs) -> None:
         self.catalogs = catalogs
 
-    def reply(self, reply: Reply, locale: str) -> Outgoing:
+    def reply(self, reply: Reply, locale: str, *, private: bool = True) -> Outgoing:
+        """``private``: a one-to-one chat, where our pages open as a Mini App."""
         text = within_limit(render(reply.text, self.catalogs, locale, escape))
         contact = [b for b in reply.buttons if b.kind is ButtonKind.CONTACT]
         if contact:
@@ -87,8 +88,7 @@ class TelegramRenderer:
         inline = [b for b in reply.buttons if b.kind is not ButtonKind.CONTACT]
         if inline:
             rows_inline = [
-                [self._inline(b.kind, render(b.label, self.catalogs, locale), b.data)]
-                for b in inline
+                [self._inline(b, render(b.label, self.catalogs, locale), private)] for b in inline
             ]
             links = tuple(
                 (render(b.label, self.catalogs, locale), b.data)
@@ -99,7 +99,10 @@ class TelegramRenderer:
         return Outgoing(text, REMOVE_KEYBOARD if reply.remove_keyboard else None)
 
     @staticmethod
-    def _inline(kind: ButtonKind, label: str, data: str) -> dict[str, str]:
-        if kind is ButtonKind.LINK:
-            return {"text": label, "url": data}
-        return {"text": label, "callback_data": data}
+    def _inline(button: Button, label: str, private: bool) -> dict[str, object]:
+        """Our own pages open inside Telegram (``web_app``: private chats, HTTPS only)."""
+        if button.kind is not ButtonKind.LINK:
+            return {"text": label, "callback_data": button.data}
+        if button.in_app and private and button.data.startswith("https://"):
+            return {"text": label, "web_app": {"url": button.data}}
+        return {"text": label, "url": button.data}

@@ -113,7 +113,8 @@ class TelegramTransport:
 
     async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
         for reply in replies:
-            await self._send_one(chat_id, self.renderer.reply(reply, locale))
+            outgoing = self.renderer.reply(reply, locale, private=chat_id > 0)  # users: > 0
+            await self._send_one(chat_id, outgoing)
 
     async def _send_one(self, chat_id: int, message: Outgoing) -> None:
         kwargs = message.kwargs()

@@ -109,7 +109,9 @@ class Handoff(Step):
                 expires_at=turn.now + ttl,
             )
         )
-        link = Button(Text(self.options.button), ButtonKind.LINK, self.url(services, token))
+        own_page = self.options.mode is HandoffMode.PAGE
+        url = self.url(services, token)
+        link = Button(Text(self.options.button), ButtonKind.LINK, url, in_app=own_page)
         turn.say(turn.text(self.options.text, minutes=ttl // 60), (link,))
 
     def url(self, services: Services, token: str) -> str:

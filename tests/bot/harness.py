@@ -180,7 +180,10 @@ class Customer:
         return dict(messages[-1].get("reply_markup") or {})
 
     def link(self) -> str:
+        """The URL of the first link button: a plain ``url`` or a Mini App (``web_app``)."""
         for button in self.keyboard:
             if "url" in button:
                 return str(button["url"])
+            if "web_app" in button:
+                return str(button["web_app"]["url"])
         raise AssertionError(f"no link button in {self.keyboard}")

@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.links import add_link_routes
 from bot.pages.guard import Limits
 from bot.terminal import TerminalChat
 from bot.web import serving, web_app_for
@@ -104,6 +105,7 @@ async def page_bed(
     bed = PageBed(app, "")
     bed.chat = TerminalChat(app.engine, app.effects, app.catalogs, out=bed.lines.append)
     web_app = web_app_for(app, bed.chat.send, limits=limits)
+    add_link_routes(web_app, app.records, app.catalogs, app.clock, bed.chat.send)  # as `run`
     try:
         async with serving(web_app, "127.0.0.1", 0) as runner:
             assert runner is not None

@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 PORTAL = "https://portal.example.com/login"
 CATALOGS = Catalogs()
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ async def test_the_bg_password_page_end_to_end_through_telegram(
             assert response.status == 200
             assert await page.title() == "Create your password"
             assert await ticks(page) == dict.fromkeys(
-                ["length", "upper", "lower", "common", "match"], False
+                ["length", "upper", "lower", "common", "max", "match"], False
             )
             await page.type("#password", "zqx")
             assert await ticks(page) == {
@@ -116,6 +117,7 @@ async def test_the_bg_password_page_end_to_end_through_telegram(
                 "upper": False,
                 "lower": True,
                 "common": True,
+                "max": True,
                 "match": False,
             }
             await page.type("#password", "D-efgh")
@@ -193,6 +195,7 @@ async def test_the_kk_policy_names_each_rule_it_refuses(tmp_path: Path, browser:
             "digit": False,
             "symbol": False,
             "common": True,
+            "max": True,
             "match": False,
         }
         await page.type("#password", "!")
