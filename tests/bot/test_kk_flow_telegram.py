@@ -114,6 +114,7 @@ async def test_kk_own_contact_needs_no_sms_code(tmp_path: Path, locale: str) -> 
         await ainur.send(EMAIL)
         assert await ainur.share_contact("77025550101") == [
             t(phone_step.GOT_IT, locale, phone=PHONE),
+            t(text("phone_confirmed"), locale, phone=PHONE),
             *opened(locale),
         ]
         await bot.app.effects.outbox.drain()
@@ -209,3 +210,20 @@ async def test_terminal_chat_walks_the_kk_flow_on_demo_data(tmp_path: Path) -> N
         assert process.stdin is not None
         process.stdin.close()
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+@pytest.mark.stumbles
+@pytest.mark.parametrize("locale", ["kk", "en"])
+async def test_kk_step_numbers_never_jump_when_the_sms_is_skipped(
+    tmp_path: Path, locale: str
+) -> None:
+    """Issue 17, item 12: with one's own contact (no SMS code) the steps read 1, 2, 3, 4 of 4."""
+    async with insurance_bot(tmp_path, make_settings(tmp_path)) as bot:
+        ainur = bot.customer(language_code=locale)
+        said = await ainur.send("/start kk-insurance-cabinet")
+        said += await ainur.send(EMAIL)
+        said += await ainur.share_contact("77025550101")
+        steps = [text(s) for s in ("email", "phone", "phone_confirmed", "password")]
+        assert [s.split(".")[0] for s in steps] == [f"Step {n} of 4" for n in range(1, 5)]
+        expected = [t(s, locale, phone=PHONE, minutes=30) for s in steps]
+        assert [m for m in said if m in expected] == expected
