@@ -23,7 +23,6 @@ class PendingCode(BaseModel):
 
     digest: str
     issued_at: float
-    failures: int = 0
     sends: list[float] = Field(default_factory=list)
     to: str = ""  # a short keyed hash of the address the code went to
 

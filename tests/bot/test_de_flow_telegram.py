@@ -84,9 +84,9 @@ class De:
         escape = lambda value: html.escape(value, quote=False)  # noqa: E731
         return render(Text(msgid, params), self.bot.app.catalogs, locale, escape)
 
-    def tn(self, forms: tuple[str, str], count: int, locale: str) -> str:
+    def tn(self, forms: tuple[str, str], count: int, locale: str, **params: str | int) -> str:
         escape = lambda value: html.escape(value, quote=False)  # noqa: E731
-        text = Text(forms[0], {"count": count}, plural=forms[1], count=count)
+        text = Text(forms[0], {"count": count, **params}, plural=forms[1], count=count)
         return render(text, self.bot.app.catalogs, locale, escape)
 
     async def invite(self, locale: str, edition: str | None, customer: int | None = None) -> str:
@@ -219,13 +219,16 @@ async def test_practice_edition_with_sms_two_factor(
         ]
         assert await alice.send("0151 23456789") == [
             de.t(GOT_IT, locale, phone="+4915123456789"),
-            de.tn(code_step.WAIT, 60, locale),  # the code to the typo is dead; a new one in 60 s
+            # the code to the typo is dead; a new one in 60 s, by a press
+            de.tn(code_step.WAIT_CHANGED, 60, locale, address="+4915123456789"),
         ]
         resend = de.t(code_step.RESEND, locale)
         de.clock.now += 59
         assert await alice.press(resend) == [de.tn(code_step.WAIT, 1, locale)]
         de.clock.now += 1
-        assert await alice.press(resend) == [de.t(code_step.RESENT, locale)]
+        assert await alice.press(resend) == [
+            de.t(code_step.RESENT, locale, address="+4915123456789")
+        ]
         code = await de.sms_code()
         assert de.gateway.received[-1]["to"] == "+4915123456789"
         assert len(de.gateway.received) == 2
