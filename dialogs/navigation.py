@@ -15,6 +15,10 @@ HISTORY_LIMIT = 30
 CHOOSE_FLOW = N_("Welcome! What would you like to do?")
 PREVIOUS_ANSWER = N_("Your previous answer was: {answer}. Send a new one, or the same again.")
 NOTHING_BEFORE = N_("There is no earlier question to go back to.")
+REGISTERED = N_(
+    "You are already registered: this registration is complete. Send /ticket to file a support "
+    "ticket, /tickets to see your tickets, or /human to talk to a person."
+)
 
 
 class Navigator:
@@ -37,8 +41,24 @@ class Navigator:
         else:
             await self.start(turn, flow)
 
-    async def start(self, turn: Turn, flow: Flow) -> None:
+    async def start_home(self, turn: Turn) -> None:
+        """/start with no flow running: the customer's own flow again (or, when that flow opens
+        only with an invitation and they finished it, that they are registered); the default
+        flow only for someone who never started one."""
+        home = self.flows.get(turn.state.home)
+        if home is None:
+            await self.start_default(turn)
+        elif turn.state.home_done and home.steps[home.start].kind == "invitation":
+            turn.say(Text(REGISTERED))
+        else:
+            await self.start(turn, home)
+
+    async def start(self, turn: Turn, flow: Flow, *, home: bool = True) -> None:
+        """Start ``flow``; ``home=False`` for side flows (a ticket) that /start does not
+        return to."""
         turn.state.reset_flow()
+        if home and turn.state.home != flow.id:
+            turn.state.home, turn.state.home_done = flow.id, False
         turn.state.flow, turn.state.status = flow.id, Status.ACTIVE
         turn.flow = flow
         await self.goto(turn, flow.start)

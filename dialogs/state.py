@@ -39,6 +39,11 @@ class ConversationState(BaseModel):
     history: list[str] = Field(default_factory=list)
     codes: dict[str, PendingCode] = Field(default_factory=dict)
     customer_id: int | None = None
+    home: str | None = None
+    """The customer's own flow (the last one started other than a ticket): what /start goes
+    back to after it ended or was cancelled, never another company's default flow."""
+    home_done: bool = False
+    """The customer finished ``home`` (e.g. is registered); kept like ``home``."""
     failures: dict[str, list[float]] = Field(default_factory=dict)
     """Recent failed tries of a guessable secret, per kind (e.g. access codes); unlike the
     answers, kept across /cancel and /start so starting over does not reset the count."""

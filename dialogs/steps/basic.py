@@ -230,6 +230,8 @@ class End(Step):
     async def enter(self, turn: Turn) -> str | None:
         turn.state.status = Status.DONE
         turn.state.codes.clear()
+        if turn.state.flow == turn.state.home:
+            turn.state.home_done = True
         turn.say(turn.text(self.options.text))
         if turn.state.customer_id is not None:
             turn.effects.append(LinkCustomer(turn.key, turn.state.customer_id, turn.now))
