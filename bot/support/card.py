@@ -46,8 +46,16 @@ def topic_name(ticket: TicketRecord) -> str:
     return f"#{ticket.id} {' '.join(ticket.title.split())}"[:TOPIC_NAME_LIMIT]
 
 
-def card(ticket: TicketRecord, catalogs: Catalogs, locale: str, attachments: int = 0) -> str:
-    """The card in the agents' ``locale``: labels translated, values escaped."""
+def card(
+    ticket: TicketRecord,
+    catalogs: Catalogs,
+    locale: str,
+    attachments: int = 0,
+    *,
+    user: str | None = None,
+) -> str:
+    """The card in the agents' ``locale``: labels translated, values escaped. ``user``: the
+    Telegram user's name and @username (from the Bot API), shown with the user id."""
 
     def label(msgid: str) -> str:
         return escape(catalogs.gettext(msgid, locale))
@@ -62,7 +70,7 @@ def card(ticket: TicketRecord, catalogs: Catalogs, locale: str, attachments: int
         f"🎫 <b>#{ticket.id} {escape(ticket.title)}</b>",
         f"<i>{label(KINDS[ticket.kind])}</i>",
         line(CUSTOMER, customer),
-        line(TELEGRAM_USER, ticket.key.user_id),
+        line(TELEGRAM_USER, f"{user} · {ticket.key.user_id}" if user else ticket.key.user_id),
         line(LANGUAGE, LANGUAGE_NAMES.get(ticket.locale, ticket.locale)),
     ]
     lines += [line(CONTRACT, ticket.contract)] if ticket.contract else []

@@ -102,6 +102,10 @@ class SupportChannel(Protocol):
 
     async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None: ...
 
+    async def who(self, user_id: int) -> str | None:
+        """The user's name and @username as the messaging app shows them, or None."""
+        ...
+
 
 class SupportDesk:
     def __init__(
@@ -209,7 +213,8 @@ class SupportDesk:
             thread = None
             if await channel.uses_topics():
                 thread = await channel.create_topic(topic_name(ticket))
-            text = card(ticket, self.catalogs, self.locale, len(attachments))
+            user = await channel.who(ticket.key.user_id)
+            text = card(ticket, self.catalogs, self.locale, len(attachments), user=user)
             card_id = await channel.post(text, thread_id=thread, reply_to=None)
         except Exception:
             log.exception("ticket #%s could not be posted to the support group", number)
