@@ -8,6 +8,7 @@ from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.turn import Turn
+from dialogs.validators import display_phone
 
 MAX_HOPS = 50
 HISTORY_LIMIT = 30
@@ -96,7 +97,7 @@ class Navigator:
         turn.state.step = previous
         answer = turn.state.answers.get(_answer_key(turn.flow, previous))
         if answer:
-            turn.say(say(PREVIOUS_ANSWER, answer=answer))
+            turn.say(say(PREVIOUS_ANSWER, answer=display_phone(answer)))
         self.reprompt(turn)
 
 

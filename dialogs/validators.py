@@ -81,6 +81,21 @@ def pl_nip(value: str) -> str:
         raise Invalid(str(exc)) from exc
 
 
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def display_phone(number: str) -> str:
+    """An E.164 number as people write it (``+7 702 555 0101``, ``+36 30 123 4567``): the
+    international format of its own country's numbering plan; anything else unchanged."""
+    if not _E164.fullmatch(number):
+        return number
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def pl_phone(value: str) -> str:
     """Seed 004: nine digits without +48."""
     digits = "".join(value.split())

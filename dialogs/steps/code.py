@@ -27,6 +27,7 @@ from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
 from dialogs.turn import Turn
+from dialogs.validators import display_phone
 
 PROMPT = N_(
     "We have sent a {length}-digit code to {address}. Please enter it here. "
@@ -146,7 +147,8 @@ class Code(Step):
         return None
 
     def _address(self, turn: Turn) -> str:
-        return turn.state.answers.get(self.options.to, "")
+        """The address or number as shown to the customer."""
+        return display_phone(turn.state.answers.get(self.options.to, ""))
 
     def _recent_failures(self, turn: Turn) -> list[float]:
         failures = turn.state.failures.get(self.kind, [])
