@@ -65,6 +65,17 @@ GROUP_CUSTOMER_CLOSED = N_("The customer closed ticket #{number}.")
 GROUP_CUSTOMER_REOPENED = N_("The customer reopened ticket #{number}.")
 GROUP_CC = N_("CC of ticket #{number} is now: {emails}")
 GROUP_CUSTOMER = N_("Customer")
+GROUP_ALREADY_CLOSED = N_("Ticket #{number} is already closed.")
+GROUP_ALREADY_OPEN = N_("Ticket #{number} is already open.")
+GROUP_NO_TICKET = N_(
+    "This topic or message belongs to no ticket, so /{command} did nothing. Send it in the "
+    "ticket's topic or as a reply to its card."
+)
+GROUP_FILE_NOT_DELIVERED = N_(
+    "The file could not be delivered to the customer of ticket #{number}. Please send it again."
+)
+CAPTION_LIMIT = 1024  # Telegram's limit for a media caption
+AGENT_COMMANDS = ("close", "reopen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +282,12 @@ class SupportDesk:
             message.chat_id, thread_id=message.thread_id, reply_to=message.reply_to
         )
         if ticket is None:
+            if message.command in AGENT_COMMANDS:  # every agent command gets an answer
+                await self._answer_agent(message, self._t(GROUP_NO_TICKET, command=message.command))
             return
         if not await self.store.map_group_message(ticket.id, message.chat_id, message.message_id):
             return  # already handled: a redelivered update, or another worker took it
-        if message.command in ("close", "reopen"):
+        if message.command in AGENT_COMMANDS:
             await self._agent_status(ticket, message)
         elif message.command is None:
             await self._agent_answer(channel, ticket, message)
@@ -283,6 +296,8 @@ class SupportDesk:
         closing = message.command == "close"
         status = TicketStatus.CLOSED if closing else TicketStatus.OPEN
         if not await self.store.set_status(ticket.id, status, self.clock()):
+            already = GROUP_ALREADY_CLOSED if closing else GROUP_ALREADY_OPEN
+            await self._post(ticket, self._t(already, number=ticket.id))
             return
         note = GROUP_CLOSED if closing else GROUP_REOPENED
         await self._post(ticket, self._t(note, number=ticket.id, name=message.sender_name))
@@ -302,19 +317,43 @@ class SupportDesk:
             author_user_id=message.sender_id,
         )
         if message.has_media:
-            caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
-                "{number}", str(ticket.id)
-            )
-            if message.text:
-                caption += f"\n\n{escape(message.text)}"
-            try:
-                await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
-            except Exception:
-                log.exception("could not copy an agent's file to ticket #%s", ticket.id)
-            return
-        reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
-        await self._tell(ticket, Reply(reply))
+            await self._agent_file(channel, ticket, message)
+        else:
+            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
+            await self._tell(ticket, Reply(reply))
         self._copy_to_cc(ticket, message.text)
+
+    async def _agent_file(
+        self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
+    ) -> None:
+        """The file with our line and the agent's text as its caption; a text too long for a
+        caption follows as an answer of its own. A failure is told to the agent."""
+        caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
+            "{number}", str(ticket.id)
+        )
+        text_apart = False
+        if message.text:
+            full = f"{caption}\n\n{escape(message.text)}"
+            text_apart = len(full) > CAPTION_LIMIT
+            caption = caption if text_apart else full
+        try:
+            await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
+        except Exception:
+            log.exception("could not copy an agent's file to ticket #%s", ticket.id)
+            await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
+            return
+        if text_apart:
+            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
+            await self._tell(ticket, Reply(reply))
+
+    async def _answer_agent(self, message: GroupMessage, text: str) -> None:
+        """A note for the agent (already escaped), as a reply to their message in the group."""
+        if self.channel is None:
+            return
+        try:
+            await self.channel.post(text, thread_id=message.thread_id, reply_to=message.message_id)
+        except Exception:
+            log.exception("could not answer an agent in the support group")
 
     def _copy_to_cc(self, ticket: TicketRecord, text: str) -> None:
         """The agent's answer by e-mail to the ticket's CC addresses, in the customer's
