@@ -42,6 +42,27 @@ def moment(at: float, locale: str) -> str:
     return f"{format_datetime(when, 'short', tzinfo=UTC, locale=locale)} UTC"
 
 
+def split_text(text: str, room: int) -> list[str]:
+    """``text`` in pieces whose HTML-escaped form each takes at most ``room`` characters, cut
+    at a line break or a space where one is near: nothing is lost (an agent's or customer's
+    4,096-character message inside our wrapper would be refused or cut otherwise)."""
+    pieces: list[str] = []
+    rest = text
+    while len(escape(rest)) > room:
+        low, high = 1, len(rest)
+        while low < high:  # the longest prefix whose escaped form fits
+            middle = (low + high + 1) // 2
+            if len(escape(rest[:middle])) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        cut = max(rest.rfind("\n", 0, low), rest.rfind(" ", 0, low))
+        cut = cut + 1 if cut > low // 2 else low
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return [*pieces, rest] if rest or not pieces else pieces
+
+
 def topic_name(ticket: TicketRecord) -> str:
     return f"#{ticket.id} {' '.join(ticket.title.split())}"[:TOPIC_NAME_LIMIT]
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.support.card import card, escape, topic_name
+from bot.support.card import card, escape, split_text, topic_name
+from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_, Catalogs
 from dialogs.ports import (
@@ -195,7 +196,9 @@ class SupportDesk:
             await self._copy_in(ticket, message_id)
         elif text:
             name = escape(ticket.customer_name or self._t(GROUP_CUSTOMER))
-            await self._post(ticket, f"<b>#{ticket.id}</b> · {name}:\n{escape(text)}")
+            prefix = f"<b>#{ticket.id}</b> · {name}:\n"
+            for piece in split_text(text, TELEGRAM_TEXT_LIMIT - len(prefix)):
+                await self._post(ticket, prefix + escape(piece))
         return Reply(say(SENT, number=ticket.id))
 
     async def customer_status(self, ref: str, status: TicketStatus, at: float) -> None:
@@ -319,9 +322,19 @@ class SupportDesk:
         if message.has_media:
             await self._agent_file(channel, ticket, message)
         else:
-            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
-            await self._tell(ticket, Reply(reply))
+            await self._tell_answer(ticket, message.text)
         self._copy_to_cc(ticket, message.text)
+
+    async def _tell_answer(self, ticket: TicketRecord, text: str) -> None:
+        """The agent's answer in our wrapper; a text too long for one message goes in several,
+        each with the wrapper (so the footer that says how to answer is never lost)."""
+        wrapper = len(escape(self.catalogs.gettext(AGENT_REPLY, ticket.locale))) + len(
+            escape(ticket.title)
+        )
+        room = TELEGRAM_TEXT_LIMIT - wrapper - 16  # 16: the ticket number, with room to spare
+        for piece in split_text(text, room):
+            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=piece)
+            await self._tell(ticket, Reply(reply))
 
     async def _agent_file(
         self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
@@ -343,8 +356,7 @@ class SupportDesk:
             await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
             return
         if text_apart:
-            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
-            await self._tell(ticket, Reply(reply))
+            await self._tell_answer(ticket, message.text)
 
     async def _answer_agent(self, message: GroupMessage, text: str) -> None:
         """A note for the agent (already escaped), as a reply to their message in the group."""

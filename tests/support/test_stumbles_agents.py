@@ -5,6 +5,7 @@ over 1024 characters, as Telegram does)."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from bot.support import desk
 from dialogs import commands
 from tests.bot.harness import Customer, RunningBot
-from tests.support.helpers import Agent, copies_to, group_texts, support_bot, t
+from tests.support.helpers import Agent, copies_to, group_texts, register, support_bot, t
+from tests.support.test_tickets_forum import file_first_ticket
 
 pytestmark = pytest.mark.stumbles
 
@@ -62,3 +64,31 @@ async def test_a_file_with_a_long_caption_reaches_the_customer_whole(
         assert copied["caption"] == t(bot, desk.AGENT_FILE, "pl", number=1)
         (answer,) = alice.read_new()  # and the agent's whole text as an answer
         assert long_text.strip() in answer
+
+
+async def test_4096_characters_each_way_arrive_whole(tmp_path: Path, app_redis: str) -> None:
+    """A customer's 4,096-character follow-up no longer becomes 4,130 with our prefix (refused
+    by Telegram while the customer read "Added"); an agent's 4,096-character answer is no
+    longer cut with "…" and keeps its footer."""
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(user_id=4242, language_code="en")
+        await register(alice)
+        await file_first_ticket(bot, alice)
+        thread = int(bot.api.calls_to("createForumTopic")[0].result["message_thread_id"])
+
+        follow_up = ("Log line & more " * 256)[:4096]
+        assert await alice.send(follow_up) == [t(bot, desk.SENT, "en", number=1)]
+        posted = [m["text"] for m in group_texts(bot) if m.get("message_thread_id") == thread]
+        pieces = [html.unescape(text.split(":\n", 1)[1]) for text in posted if ":\n" in text]
+        assert "".join(pieces[-2:]) == follow_up
+        assert all(len(text) <= 4096 for text in posted)
+
+        answer = ("Step " * 820)[:4096]
+        alice.read_new()
+        await Agent(bot).say(answer, thread_id=thread, is_topic=True)
+        told = alice.read_new()
+        assert len(told) == 2
+        footer = t(bot, desk.AGENT_REPLY, "en", number=1, title="X", text="").rsplit("\n", 1)[1]
+        assert all(part.endswith(footer) for part in told)
+        assert "…" not in "".join(told)
+        assert "".join(part.split("\n\n")[1] for part in told) == answer
