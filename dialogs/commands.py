@@ -57,7 +57,7 @@ async def start(nav: Navigator, turn: Turn, event: Event) -> None:
         turn.say(Text(RESUME))
         nav.reprompt(turn)
     else:
-        await nav.start_default(turn)
+        await nav.start_home(turn)
 
 
 async def back(nav: Navigator, turn: Turn, event: Event) -> None:
@@ -117,7 +117,7 @@ async def ticket(nav: Navigator, turn: Turn, event: Event) -> None:
         turn.say(Text(NOT_REGISTERED))
         nav.reprompt(turn)
         return
-    await nav.start(turn, flow)
+    await nav.start(turn, flow, home=False)
 
 
 async def tickets(nav: Navigator, turn: Turn, event: Event) -> None:

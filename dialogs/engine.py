@@ -170,7 +170,7 @@ class Engine:
         elif target == "@cancel":
             await COMMANDS["cancel"](self.nav, turn, event)
         elif target == "@restart":
-            await self.nav.start(turn, flow)
+            await self.nav.start(turn, flow, home=turn.state.home == flow.id)
         else:
             await self.nav.goto(turn, target)
 

@@ -10,6 +10,7 @@ from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.turn import Turn
+from dialogs.validators import display_phone
 
 MAX_HOPS = 50
 HISTORY_LIMIT = 30
@@ -23,6 +24,10 @@ LOOKUP_DOWN = N_(
 )
 TRY_AGAIN = N_("Try again")
 RETRY_VALUE = "retry"
+REGISTERED = N_(
+    "You are already registered: this registration is complete. Send /ticket to file a support "
+    "ticket, /tickets to see your tickets, or /human to talk to a person."
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +52,24 @@ class Navigator:
         else:
             await self.start(turn, flow)
 
-    async def start(self, turn: Turn, flow: Flow) -> None:
+    async def start_home(self, turn: Turn) -> None:
+        """/start with no flow running: the customer's own flow again (or, when that flow opens
+        only with an invitation and they finished it, that they are registered); the default
+        flow only for someone who never started one."""
+        home = self.flows.get(turn.state.home)
+        if home is None:
+            await self.start_default(turn)
+        elif turn.state.home_done and home.steps[home.start].kind == "invitation":
+            turn.say(Text(REGISTERED))
+        else:
+            await self.start(turn, home)
+
+    async def start(self, turn: Turn, flow: Flow, *, home: bool = True) -> None:
+        """Start ``flow``; ``home=False`` for side flows (a ticket) that /start does not
+        return to."""
         turn.state.reset_flow()
+        if home and turn.state.home != flow.id:
+            turn.state.home, turn.state.home_done = flow.id, False
         turn.state.flow, turn.state.status = flow.id, Status.ACTIVE
         turn.flow = flow
         await self.goto(turn, flow.start)
@@ -103,7 +124,7 @@ class Navigator:
         turn.state.step = previous
         answer = turn.state.answers.get(_answer_key(turn.flow, previous))
         if answer:
-            turn.say(say(PREVIOUS_ANSWER, answer=answer))
+            turn.say(say(PREVIOUS_ANSWER, answer=display_phone(answer)))
         self.reprompt(turn)
 
 

@@ -23,7 +23,6 @@ class PendingCode(BaseModel):
 
     digest: str
     issued_at: float
-    failures: int = 0
     sends: list[float] = Field(default_factory=list)
     to: str = ""  # a short keyed hash of the address the code went to
 
@@ -42,6 +41,11 @@ class ConversationState(BaseModel):
     customer_id: int | None = None
     parked: str | None = None
     """The look-up step the CRM could not answer; entered again on the next message."""
+    home: str | None = None
+    """The customer's own flow (the last one started other than a ticket): what /start goes
+    back to after it ended or was cancelled, never another company's default flow."""
+    home_done: bool = False
+    """The customer finished ``home`` (e.g. is registered); kept like ``home``."""
     failures: dict[str, list[float]] = Field(default_factory=dict)
     """Recent failed tries of a guessable secret, per kind (e.g. access codes); unlike the
     answers, kept across /cancel and /start so starting over does not reset the count."""

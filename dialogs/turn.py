@@ -19,6 +19,7 @@ from dialogs.ports import (
 )
 from dialogs.replies import Button, Reply, Text
 from dialogs.state import ConversationState
+from dialogs.validators import display_phone
 
 if TYPE_CHECKING:
     from dialogs.flow import Flow
@@ -94,8 +95,10 @@ class Turn:
         self.replies.append(Reply(text, buttons, remove_keyboard))
 
     def params(self, **extra: str | int) -> Mapping[str, str | int]:
-        """Collected answers plus ``extra``, for ``{placeholders}`` in flow texts."""
-        return {**self.state.answers, **extra}
+        """Collected answers plus ``extra``, for ``{placeholders}`` in flow texts. Phone
+        numbers (kept as E.164) are shown as people write them."""
+        answers = {key: display_phone(value) for key, value in self.state.answers.items()}
+        return {**answers, **extra}
 
     def text(self, msgid: str, **extra: str | int) -> Text:
         return Text(msgid, self.params(**extra))

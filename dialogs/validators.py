@@ -9,14 +9,23 @@ from collections.abc import Callable
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from stdnum.pl import nip as stdnum_pl_nip
 
 from dialogs.i18n import N_
-from dialogs.taxids import normalise_bg_eik
+from dialogs.taxids import CheckDigitError, normalise_bg_eik, normalise_pl_nip
+
+NIP_CHECK_DIGIT = N_(
+    "This NIP has a wrong check digit (its last digit does not fit the others), so one of the "
+    "digits is mistyped. Please compare it with your order and send it again."
+)
 
 
 class Invalid(ValueError):
-    """The answer does not have the expected form."""
+    """The answer does not have the expected form; ``message`` (a msgid) says what is wrong
+    when that is more precise than the validator's default message."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(reason)
+        self.message = message
 
 
 Validator = Callable[[str], str]
@@ -62,11 +71,29 @@ def phone(value: str, region: str | None = None) -> str:
 
 
 def pl_nip(value: str) -> str:
-    """Seed 004: ten digits, written without dashes; the check digit must match."""
-    digits = value.strip()
-    if not digits.isdigit() or len(digits) != 10 or not stdnum_pl_nip.is_valid(digits):
-        raise Invalid("a NIP has 10 digits, no dashes, and a valid check digit")
-    return digits
+    """Seed 004: ten digits (asked without dashes; dashes and spaces are accepted and dropped,
+    as the CRM import does); the check digit must match."""
+    try:
+        return normalise_pl_nip(value)
+    except CheckDigitError as exc:
+        raise Invalid(str(exc), NIP_CHECK_DIGIT) from exc
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def display_phone(number: str) -> str:
+    """An E.164 number as people write it (``+7 702 555 0101``, ``+36 30 123 4567``): the
+    international format of its own country's numbering plan; anything else unchanged."""
+    if not _E164.fullmatch(number):
+        return number
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def pl_phone(value: str) -> str:

@@ -14,8 +14,9 @@ de_vat     German VAT number (USt-IdNr.), 9 digits (python-stdnum ``de.vat``). `
            allowed. The de flow's practices and clinics are filed under it.
 =========  ==========================================================================
 
-The Bulgarian rules are those of :mod:`dialogs.taxids`, the very function the ``bg_eik``
-answer validator uses, so what the import stores is exactly what a customer's answer becomes.
+The Bulgarian and Polish rules are those of :mod:`dialogs.taxids`, the very functions the
+``bg_eik`` and ``pl_nip`` answer validators use, so what the import stores is exactly what a
+customer's answer becomes (spaces, dashes, prefixes and full-width digits included).
 """
 
 from __future__ import annotations
@@ -25,18 +26,15 @@ from collections.abc import Callable
 from stdnum import exceptions as stdnum_errors
 from stdnum.de import vat as de_vat
 from stdnum.hu import anum
-from stdnum.pl import nip
 
-from dialogs.taxids import normalise_bg_eik
+from dialogs.taxids import compact, normalise_bg_eik, normalise_pl_nip
 
 SCHEMES: tuple[str, ...] = ("bg_eik", "pl_nip", "hu_tax", "kz_bin", "de_vat")
 
 _KZ_WEIGHTS = (tuple(range(1, 12)), (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2))
 
 
-def _compact(value: str, prefix: str = "") -> str:
-    cleaned = "".join(value.split()).replace("-", "").replace(".", "").upper()
-    return cleaned.removeprefix(prefix) if prefix else cleaned
+_compact = compact
 
 
 def valid_bg_eik(value: str) -> bool:
@@ -67,15 +65,6 @@ def _kz_bin(value: str) -> str:
     return digits
 
 
-def _pl_nip(value: str) -> str:
-    try:
-        return str(nip.validate(value))
-    except stdnum_errors.InvalidChecksum as exc:
-        raise ValueError("the NIP check digit does not match") from exc
-    except stdnum_errors.ValidationError as exc:
-        raise ValueError("a NIP has 10 digits") from exc
-
-
 def _hu_tax(value: str) -> str:
     digits = _compact(value, "HU")
     if len(digits) == 11 and digits.isdigit():
@@ -101,7 +90,7 @@ def _de_vat(value: str) -> str:
 
 _NORMALISERS: dict[str, Callable[[str], str]] = {
     "bg_eik": normalise_bg_eik,
-    "pl_nip": _pl_nip,
+    "pl_nip": normalise_pl_nip,
     "hu_tax": _hu_tax,
     "kz_bin": _kz_bin,
     "de_vat": _de_vat,

@@ -712,6 +712,8 @@ class FakeBotApi(UpdateBuilders):
             raise _bad("message can't be copied")
         content = {key: value for key, value in source.items() if key not in _NOT_COPIED}
         if "caption" in params:
+            if len(str(params["caption"])) > 1024:  # Telegram: at most 1024 characters
+                raise _bad("message caption is too long")
             content["caption"] = params["caption"]
         copied = self._bot_send(chat_id, content, params)
         return {"message_id": copied["message_id"]}

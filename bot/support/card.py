@@ -42,12 +42,41 @@ def moment(at: float, locale: str) -> str:
     return f"{format_datetime(when, 'short', tzinfo=UTC, locale=locale)} UTC"
 
 
+def split_text(text: str, room: int) -> list[str]:
+    """``text`` in pieces whose HTML-escaped form each takes at most ``room`` characters, cut
+    at a line break or a space where one is near: nothing is lost (an agent's or customer's
+    4,096-character message inside our wrapper would be refused or cut otherwise)."""
+    pieces: list[str] = []
+    rest = text
+    while len(escape(rest)) > room:
+        low, high = 1, len(rest)
+        while low < high:  # the longest prefix whose escaped form fits
+            middle = (low + high + 1) // 2
+            if len(escape(rest[:middle])) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        cut = max(rest.rfind("\n", 0, low), rest.rfind(" ", 0, low))
+        cut = cut + 1 if cut > low // 2 else low
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return [*pieces, rest] if rest or not pieces else pieces
+
+
 def topic_name(ticket: TicketRecord) -> str:
     return f"#{ticket.id} {' '.join(ticket.title.split())}"[:TOPIC_NAME_LIMIT]
 
 
-def card(ticket: TicketRecord, catalogs: Catalogs, locale: str, attachments: int = 0) -> str:
-    """The card in the agents' ``locale``: labels translated, values escaped."""
+def card(
+    ticket: TicketRecord,
+    catalogs: Catalogs,
+    locale: str,
+    attachments: int = 0,
+    *,
+    user: str | None = None,
+) -> str:
+    """The card in the agents' ``locale``: labels translated, values escaped. ``user``: the
+    Telegram user's name and @username (from the Bot API), shown with the user id."""
 
     def label(msgid: str) -> str:
         return escape(catalogs.gettext(msgid, locale))
@@ -62,7 +91,7 @@ def card(ticket: TicketRecord, catalogs: Catalogs, locale: str, attachments: int
         f"🎫 <b>#{ticket.id} {escape(ticket.title)}</b>",
         f"<i>{label(KINDS[ticket.kind])}</i>",
         line(CUSTOMER, customer),
-        line(TELEGRAM_USER, ticket.key.user_id),
+        line(TELEGRAM_USER, f"{user} · {ticket.key.user_id}" if user else ticket.key.user_id),
         line(LANGUAGE, LANGUAGE_NAMES.get(ticket.locale, ticket.locale)),
     ]
     lines += [line(CONTRACT, ticket.contract)] if ticket.contract else []

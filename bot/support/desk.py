@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.support.card import card, escape, topic_name
+from bot.support.card import card, escape, split_text, topic_name
+from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_, Catalogs
 from dialogs.ports import (
@@ -65,6 +66,17 @@ GROUP_CUSTOMER_CLOSED = N_("The customer closed ticket #{number}.")
 GROUP_CUSTOMER_REOPENED = N_("The customer reopened ticket #{number}.")
 GROUP_CC = N_("CC of ticket #{number} is now: {emails}")
 GROUP_CUSTOMER = N_("Customer")
+GROUP_ALREADY_CLOSED = N_("Ticket #{number} is already closed.")
+GROUP_ALREADY_OPEN = N_("Ticket #{number} is already open.")
+GROUP_NO_TICKET = N_(
+    "This topic or message belongs to no ticket, so /{command} did nothing. Send it in the "
+    "ticket's topic or as a reply to its card."
+)
+GROUP_FILE_NOT_DELIVERED = N_(
+    "The file could not be delivered to the customer of ticket #{number}. Please send it again."
+)
+CAPTION_LIMIT = 1024  # Telegram's limit for a media caption
+AGENT_COMMANDS = ("close", "reopen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +113,10 @@ class SupportChannel(Protocol):
     async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None: ...
 
     async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None: ...
+
+    async def who(self, user_id: int) -> str | None:
+        """The user's name and @username as the messaging app shows them, or None."""
+        ...
 
 
 class SupportDesk:
@@ -180,7 +196,9 @@ class SupportDesk:
             await self._copy_in(ticket, message_id)
         elif text:
             name = escape(ticket.customer_name or self._t(GROUP_CUSTOMER))
-            await self._post(ticket, f"<b>#{ticket.id}</b> · {name}:\n{escape(text)}")
+            prefix = f"<b>#{ticket.id}</b> · {name}:\n"
+            for piece in split_text(text, TELEGRAM_TEXT_LIMIT - len(prefix)):
+                await self._post(ticket, prefix + escape(piece))
         return Reply(say(SENT, number=ticket.id))
 
     async def customer_status(self, ref: str, status: TicketStatus, at: float) -> None:
@@ -209,7 +227,8 @@ class SupportDesk:
             thread = None
             if await channel.uses_topics():
                 thread = await channel.create_topic(topic_name(ticket))
-            text = card(ticket, self.catalogs, self.locale, len(attachments))
+            user = await channel.who(ticket.key.user_id)
+            text = card(ticket, self.catalogs, self.locale, len(attachments), user=user)
             card_id = await channel.post(text, thread_id=thread, reply_to=None)
         except Exception:
             log.exception("ticket #%s could not be posted to the support group", number)
@@ -266,10 +285,12 @@ class SupportDesk:
             message.chat_id, thread_id=message.thread_id, reply_to=message.reply_to
         )
         if ticket is None:
+            if message.command in AGENT_COMMANDS:  # every agent command gets an answer
+                await self._answer_agent(message, self._t(GROUP_NO_TICKET, command=message.command))
             return
         if not await self.store.map_group_message(ticket.id, message.chat_id, message.message_id):
             return  # already handled: a redelivered update, or another worker took it
-        if message.command in ("close", "reopen"):
+        if message.command in AGENT_COMMANDS:
             await self._agent_status(ticket, message)
         elif message.command is None:
             await self._agent_answer(channel, ticket, message)
@@ -278,6 +299,8 @@ class SupportDesk:
         closing = message.command == "close"
         status = TicketStatus.CLOSED if closing else TicketStatus.OPEN
         if not await self.store.set_status(ticket.id, status, self.clock()):
+            already = GROUP_ALREADY_CLOSED if closing else GROUP_ALREADY_OPEN
+            await self._post(ticket, self._t(already, number=ticket.id))
             return
         note = GROUP_CLOSED if closing else GROUP_REOPENED
         await self._post(ticket, self._t(note, number=ticket.id, name=message.sender_name))
@@ -297,19 +320,52 @@ class SupportDesk:
             author_user_id=message.sender_id,
         )
         if message.has_media:
-            caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
-                "{number}", str(ticket.id)
-            )
-            if message.text:
-                caption += f"\n\n{escape(message.text)}"
-            try:
-                await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
-            except Exception:
-                log.exception("could not copy an agent's file to ticket #%s", ticket.id)
-            return
-        reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=message.text)
-        await self._tell(ticket, Reply(reply))
+            await self._agent_file(channel, ticket, message)
+        else:
+            await self._tell_answer(ticket, message.text)
         self._copy_to_cc(ticket, message.text)
+
+    async def _tell_answer(self, ticket: TicketRecord, text: str) -> None:
+        """The agent's answer in our wrapper; a text too long for one message goes in several,
+        each with the wrapper (so the footer that says how to answer is never lost)."""
+        wrapper = len(escape(self.catalogs.gettext(AGENT_REPLY, ticket.locale))) + len(
+            escape(ticket.title)
+        )
+        room = TELEGRAM_TEXT_LIMIT - wrapper - 16  # 16: the ticket number, with room to spare
+        for piece in split_text(text, room):
+            reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=piece)
+            await self._tell(ticket, Reply(reply))
+
+    async def _agent_file(
+        self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
+    ) -> None:
+        """The file with our line and the agent's text as its caption; a text too long for a
+        caption follows as an answer of its own. A failure is told to the agent."""
+        caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
+            "{number}", str(ticket.id)
+        )
+        text_apart = False
+        if message.text:
+            full = f"{caption}\n\n{escape(message.text)}"
+            text_apart = len(full) > CAPTION_LIMIT
+            caption = caption if text_apart else full
+        try:
+            await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
+        except Exception:
+            log.exception("could not copy an agent's file to ticket #%s", ticket.id)
+            await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
+            return
+        if text_apart:
+            await self._tell_answer(ticket, message.text)
+
+    async def _answer_agent(self, message: GroupMessage, text: str) -> None:
+        """A note for the agent (already escaped), as a reply to their message in the group."""
+        if self.channel is None:
+            return
+        try:
+            await self.channel.post(text, thread_id=message.thread_id, reply_to=message.message_id)
+        except Exception:
+            log.exception("could not answer an agent in the support group")
 
     def _copy_to_cc(self, ticket: TicketRecord, text: str) -> None:
         """The agent's answer by e-mail to the ticket's CC addresses, in the customer's

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from bot.telegram.transport import TelegramTransport
 
 JSONDict = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class TelegramGroup:
@@ -75,6 +77,23 @@ class TelegramGroup:
 
     async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None:
         await self.transport.send(chat_id, replies, locale)
+
+    async def who(self, user_id: int) -> str | None:
+        """``First Last (@username)`` from ``getChat`` on the private chat; None when Telegram
+        cannot tell (the card then shows the id alone; nothing personal is logged)."""
+        try:
+            chat = await self.transport._call("getChat", chat_id=user_id)
+        except Exception:
+            log.info("getChat for a ticket card failed; the card shows the user id only")
+            return None
+        return user_label(chat)
+
+
+def user_label(chat: JSONDict) -> str | None:
+    name = " ".join(str(chat[k]) for k in ("first_name", "last_name") if chat.get(k))
+    handle = f"@{chat['username']}" if chat.get("username") else ""
+    label = f"{name} ({handle})" if name and handle else name or handle
+    return label or None
 
 
 def _reply(message_id: int | None) -> JSONDict | None:

@@ -82,8 +82,9 @@ class Ask(TextAnswer):
     async def answer(self, turn: Turn, text: str) -> str | None:
         try:
             value = VALIDATORS[self.options.validator](text)
-        except Invalid:
-            invalid = self.options.invalid or DEFAULT_INVALID[self.options.validator]
+        except Invalid as exc:
+            default = exc.message or DEFAULT_INVALID[self.options.validator]
+            invalid = self.options.invalid or default
             turn.say(turn.text(invalid))
             return None
         turn.state.answers[self.options.save_as or self.id] = value
@@ -229,6 +230,8 @@ class End(Step):
     async def enter(self, turn: Turn) -> str | None:
         turn.state.status = Status.DONE
         turn.state.codes.clear()
+        if turn.state.flow == turn.state.home:
+            turn.state.home_done = True
         turn.say(turn.text(self.options.text))
         if turn.state.customer_id is not None:
             turn.effects.append(LinkCustomer(turn.key, turn.state.customer_id, turn.now))

@@ -1,8 +1,11 @@
 """One-time code entry: the code is sent after the turn commits; only its keyed hash is kept.
 
 Rules (NIST SP 800-63B style): random from ``secrets``; 6 digits by e-mail and 8 by SMS unless
-the flow sets ``length``; valid ``ttl`` seconds; single use; after ``max_failures`` wrong tries
-a new code is needed (a resend never resets the count); a new code no sooner than
+the flow sets ``length``; valid ``ttl`` seconds; single use. Wrong codes are counted per
+conversation (the Telegram account), not per code: a resend, a changed address, ``/cancel`` and
+``/start`` keep the count; ``max_failures`` of them within ``lockout`` seconds lock code entry
+and no new code is sent until the oldest of them is that old (a person can help sooner); only
+the right code clears the count. A new code no sooner than
 ``resend_after`` seconds after the last; at most ``max_sends`` sends per ``send_window`` in this
 conversation — and, enforced when sending (:mod:`bot.effects`), per address across all
 conversations. The comparison is constant-time.
@@ -11,6 +14,7 @@ conversations. The comparison is constant-time.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from typing import ClassVar, Literal
 
@@ -23,6 +27,7 @@ from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
 from dialogs.turn import Turn
+from dialogs.validators import display_phone
 
 PROMPT = N_(
     "We have sent a {length}-digit code to {address}. Please enter it here. "
@@ -33,15 +38,31 @@ WRONG = NN_(
     "That code is not right. You have {count} more try.",
     "That code is not right. You have {count} more tries.",
 )
-LOCKED = N_("Too many wrong codes. Please ask for a new code with the button below.")
+LOCKED = NN_(
+    "Too many wrong codes. For your security, no new code can be sent for {count} minute. "
+    "A person from our team can help you sooner: press the button below.",
+    "Too many wrong codes. For your security, no new code can be sent for {count} minutes. "
+    "A person from our team can help you sooner: press the button below.",
+)
 EXPIRED = N_("This code has expired. Please ask for a new code with the button below.")
+OLD_ADDRESS = N_(
+    "That code was sent before you made the change, so it no longer works. "
+    "Please ask for a code to {address} with the button below."
+)
 WAIT = NN_(
     "You can ask for a new code in {count} second.",
     "You can ask for a new code in {count} seconds.",
 )
+WAIT_CHANGED = NN_(
+    "The code sent before no longer works. A new code to {address} can be sent in "
+    "{count} second: then press the button below.",
+    "The code sent before no longer works. A new code to {address} can be sent in "
+    "{count} seconds: then press the button below.",
+)
 TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} minutes or ask /human.")
-RESENT = N_("A new code is on its way.")
+RESENT = N_("A new code is on its way to {address}.")
 RESEND = N_("Send a new code")
+TALK_TO_A_PERSON = N_("Talk to a person")
 CHANGE_EMAIL = N_("Change the e-mail address")
 CHANGE_PHONE = N_("Change the phone number")
 MAIL_SUBJECT = N_("Your confirmation code")
@@ -70,7 +91,8 @@ class Code(Step):
         to: str  # the answer that holds the address or number
         length: int | None = None  # 6 for e-mail, 8 for SMS
         ttl: int = 600
-        max_failures: int = 5
+        max_failures: int = 5  # wrong codes per conversation ...
+        lockout: int = 1800  # ... within this many seconds lock code entry
         resend_after: int = 60
         max_sends: int = 5
         send_window: int = 600
@@ -109,18 +131,39 @@ class Code(Step):
         if live and pending is not None and pending.to == self._target(turn):
             self.prompt(turn)
             return None
+        if self._locked(turn):
+            return None
         sends = self._recent_sends(turn, pending)
         if sends and turn.now - sends[-1] < o.resend_after:
             wait = int(o.resend_after - (turn.now - sends[-1]) + 0.999)
-            turn.say(say_n(WAIT, wait), self._buttons())
+            turn.say(say_n(WAIT_CHANGED, wait, address=self._address(turn)), self._buttons())
             return None
         if len(sends) >= o.max_sends:
             minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
             turn.say(say(TOO_MANY, minutes=minutes), self._buttons())
             return None
-        self._send(turn, failures=0)
+        self._send(turn)
         self.prompt(turn)
         return None
+
+    def _address(self, turn: Turn) -> str:
+        """The address or number as shown to the customer."""
+        return display_phone(turn.state.answers.get(self.options.to, ""))
+
+    def _recent_failures(self, turn: Turn) -> list[float]:
+        failures = turn.state.failures.get(self.kind, [])
+        return [t for t in failures if turn.now - t < self.options.lockout]
+
+    def _locked(self, turn: Turn) -> bool:
+        """Say so when code entry is locked: ``max_failures`` wrong codes in ``lockout``."""
+        o = self.options
+        failures = self._recent_failures(turn)
+        if len(failures) < o.max_failures:
+            return False
+        minutes = math.ceil((o.lockout - (turn.now - failures[-o.max_failures])) / 60)
+        human = step_button(self.id, "human", Text(TALK_TO_A_PERSON))
+        turn.say(say_n(LOCKED, max(minutes, 1)), (human,))
+        return True
 
     def _buttons(self) -> tuple[Button, ...]:
         o = self.options
@@ -131,8 +174,7 @@ class Code(Step):
         return tuple(buttons)
 
     def prompt(self, turn: Turn) -> None:
-        address = turn.state.answers.get(self.options.to, "")
-        text = turn.text(self.options.text, length=self.length, address=address)
+        text = turn.text(self.options.text, length=self.length, address=self._address(turn))
         turn.say(text, self._buttons())
 
     async def handle(self, turn: Turn, event: Event) -> str | None:
@@ -140,6 +182,8 @@ class Code(Step):
             return None
         if event.kind is EventKind.BUTTON and event.text == "change" and self.options.change:
             return self.options.change  # the code stays bound to the old address
+        if event.kind is EventKind.BUTTON and event.text == "human":
+            return "@human"
         if event.kind is EventKind.BUTTON and event.text == "resend":
             self._resend(turn)
             return None
@@ -151,28 +195,31 @@ class Code(Step):
         if len(entered) != self.length or not entered.isdigit():
             turn.say(say(WRONG_FORM, length=self.length))
             return None
-        if pending is None or pending.failures >= o.max_failures:
-            turn.say(say(LOCKED))
+        if self._locked(turn):
             return None
-        if pending.to != self._target(turn):  # sent before the address changed
-            turn.say(say(EXPIRED))
+        if pending is not None and pending.to != self._target(turn):  # before a change
+            turn.say(say(OLD_ADDRESS, address=self._address(turn)), self._buttons())
             return None
-        if turn.now - pending.issued_at >= o.ttl:
-            turn.say(say(EXPIRED))
+        if pending is None or turn.now - pending.issued_at >= o.ttl:
+            turn.say(say(EXPIRED), self._buttons())
             return None
         expected = code_digest(turn.services.secret, self._scope(turn), entered)
         if not hmac.compare_digest(expected, pending.digest):
-            pending.failures += 1
-            left = o.max_failures - pending.failures
-            turn.say(say_n(WRONG, left) if left else say(LOCKED))
+            failures = [*self._recent_failures(turn), turn.now]
+            turn.state.failures[self.kind] = failures
+            if not self._locked(turn):
+                turn.say(say_n(WRONG, o.max_failures - len(failures)))
             return None
         del turn.state.codes[self.id]
+        turn.state.failures.pop(self.kind, None)
         return o.next
 
     def _resend(self, turn: Turn) -> None:
         o = self.options
         pending = turn.state.codes.get(self.id)
         sends = self._recent_sends(turn, pending)
+        if self._locked(turn):
+            return
         if sends and turn.now - sends[-1] < o.resend_after:
             wait = int(o.resend_after - (turn.now - sends[-1]) + 0.999)
             turn.say(say_n(WAIT, wait))
@@ -181,20 +228,14 @@ class Code(Step):
             minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
             turn.say(say(TOO_MANY, minutes=minutes))
             return
-        locked = pending is not None and pending.failures >= o.max_failures
-        same = pending is not None and pending.to == self._target(turn)
-        self._send(turn, failures=pending.failures if same and not locked and pending else 0)
-        turn.say(say(RESENT))
+        self._send(turn)
+        turn.say(say(RESENT, address=self._address(turn)))
 
-    def _send(self, turn: Turn, failures: int) -> None:
+    def _send(self, turn: Turn) -> None:
         sends = self._recent_sends(turn, turn.state.codes.get(self.id))
         digest, message = self._issue(turn)
         turn.state.codes[self.id] = PendingCode(
-            digest=digest,
-            issued_at=turn.now,
-            failures=failures,
-            sends=[*sends, turn.now],
-            to=self._target(turn),
+            digest=digest, issued_at=turn.now, sends=[*sends, turn.now], to=self._target(turn)
         )
         turn.effects.append(SendOutgoing(message))
 

@@ -7,7 +7,7 @@ from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.turn import Turn
-from dialogs.validators import Invalid, is_mobile, phone
+from dialogs.validators import Invalid, display_phone, is_mobile, phone
 
 SHARE = N_("Share my phone number")
 NOT_YOURS = N_(
@@ -67,5 +67,5 @@ class Phone(Step):
             turn.state.answers[f"{key}_verified"] = "yes"
         else:
             turn.state.answers.pop(f"{key}_verified", None)
-        turn.say(Text(GOT_IT, {"phone": number}), remove_keyboard=True)
+        turn.say(Text(GOT_IT, {"phone": display_phone(number)}), remove_keyboard=True)
         return self.options.next

@@ -13,6 +13,8 @@ import json
 import re
 import secrets
 
+from babel.numbers import format_decimal
+
 from dialogs.effects import AddTicketCc, OpenTicket
 from dialogs.events import Event, EventKind, FileRef
 from dialogs.i18n import N_
@@ -70,7 +72,7 @@ def too_big(turn: Turn, event: Event) -> bool:
     """Refuse (and say so) files a bot cannot take; True if one of them is too big."""
     for ref in event.files:
         if ref.size is not None and ref.size > MAX_FILE_BYTES:
-            size = f"{ref.size / 1024 / 1024:.1f}"
+            size = format_decimal(ref.size / 1024 / 1024, "0.0", locale=turn.locale)
             turn.say(say(FILE_TOO_BIG, size=size, limit=MAX_FILE_BYTES // 1024 // 1024))
             return True
     return False

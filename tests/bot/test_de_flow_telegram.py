@@ -85,9 +85,9 @@ class De:
         escape = lambda value: html.escape(value, quote=False)  # noqa: E731
         return render(Text(msgid, params), self.bot.app.catalogs, locale, escape)
 
-    def tn(self, forms: tuple[str, str], count: int, locale: str) -> str:
+    def tn(self, forms: tuple[str, str], count: int, locale: str, **params: str | int) -> str:
         escape = lambda value: html.escape(value, quote=False)  # noqa: E731
-        text = Text(forms[0], {"count": count}, plural=forms[1], count=count)
+        text = Text(forms[0], {"count": count, **params}, plural=forms[1], count=count)
         return render(text, self.bot.app.catalogs, locale, escape)
 
     async def invite(self, locale: str, edition: str | None, customer: int | None = None) -> str:
@@ -207,8 +207,8 @@ async def test_practice_edition_with_sms_two_factor(
         assert await alice.press(activate) == [de.t(text_of("phone"), locale)]
         typo = "+49 151 23456788"
         assert await alice.send(typo) == [
-            de.t(GOT_IT, locale, phone="+4915123456788"),
-            de.t(text_of("sms"), locale, length=8, address="+4915123456788"),
+            de.t(GOT_IT, locale, phone="+49 1512 3456788"),
+            de.t(text_of("sms"), locale, length=8, address="+49 1512 3456788"),
         ]
         first = await de.sms_code()
         assert len(first) == 8
@@ -216,18 +216,21 @@ async def test_practice_edition_with_sms_two_factor(
 
         # A typo in the number: /back, fix it, then a new code — not before 60 s.
         assert await alice.send("/back") == [
-            de.t(PREVIOUS_ANSWER, locale, answer="+4915123456788"),
+            de.t(PREVIOUS_ANSWER, locale, answer="+49 1512 3456788"),
             de.t(text_of("phone"), locale),
         ]
         assert await alice.send("0151 23456789") == [
-            de.t(GOT_IT, locale, phone="+4915123456789"),
-            de.tn(code_step.WAIT, 60, locale),  # the code to the typo is dead; a new one in 60 s
+            de.t(GOT_IT, locale, phone="+49 1512 3456789"),
+            # the code to the typo is dead; a new one in 60 s, by a press
+            de.tn(code_step.WAIT_CHANGED, 60, locale, address="+49 1512 3456789"),
         ]
         resend = de.t(code_step.RESEND, locale)
         de.clock.now += 59
         assert await alice.press(resend) == [de.tn(code_step.WAIT, 1, locale)]
         de.clock.now += 1
-        assert await alice.press(resend) == [de.t(code_step.RESENT, locale)]
+        assert await alice.press(resend) == [
+            de.t(code_step.RESENT, locale, address="+49 1512 3456789")
+        ]
         code = await de.sms_code()
         assert de.gateway.received[-1]["to"] == "+4915123456789"
         assert len(de.gateway.received) == 2

@@ -214,13 +214,13 @@ async def test_hu_callback_request_is_recorded(tmp_path: Path, locale: str) -> N
             t(phone_step.NOT_YOURS, locale)
         ]
         assert await zoli.send("06 30 123 4567") == [
-            t(phone_step.GOT_IT, locale, phone="+36301234567"),
+            t(phone_step.GOT_IT, locale, phone="+36 30 123 4567"),
             t(text("question"), locale),
         ]
         assert await zoli.send("x" * 201) == [t(text("question", "invalid"), locale)]
         question = "Can I cancel my home insurance before it ends?"
         assert await zoli.send(question) == [
-            t(text("callback_done"), locale, callback_phone="+36301234567")
+            t(text("callback_done"), locale, callback_phone="+36 30 123 4567")
         ]
         ((kind, reason, details),) = await callback_requests(bot)
         assert (kind, reason) == ("callback", question)

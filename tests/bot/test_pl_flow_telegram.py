@@ -25,7 +25,7 @@ from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.steps import code as code_step
 from dialogs.steps import contract_verify as contract_steps
 from dialogs.steps import link as link_step
-from dialogs.validators import DEFAULT_INVALID
+from dialogs.validators import DEFAULT_INVALID, NIP_CHECK_DIGIT
 from tests.bot.harness import Customer, RunningBot
 from tests.bot.test_bg_flow_telegram import t
 from tests.conftest import make_settings
@@ -154,8 +154,8 @@ async def walk_registration_errors(bed: PlBed, alice: Customer, locale: str) -> 
     assert await alice.send("22123456") == phone_invalid  # 8 digits
     assert await alice.send("601234567") == [t(text_of("nip"), locale)]
     nip_invalid = [t(DEFAULT_INVALID["pl_nip"], locale)]
-    assert await alice.send("856-734-62-15") == nip_invalid  # dashes
-    assert await alice.send("8567346216") == nip_invalid  # wrong check digit
+    assert await alice.send("856-734-62") == nip_invalid  # 8 digits
+    assert await alice.send("8567346216") == [t(NIP_CHECK_DIGIT, locale)]  # wrong check digit
 
     # The phone is not the one on record: one answer for every mismatch, and nothing is sent.
     no_match = [t(text_of("no_match"), locale)]
@@ -348,3 +348,28 @@ async def test_pl_flow_walks_in_the_terminal_chat_on_the_demo_data(tmp_path: Pat
 def plain(text: str) -> str:
     """What the terminal prints of a Telegram HTML text."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@pytest.mark.stumbles
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    "nip", ["856-734-62-15", "856 734 62 15", "PL 8567346215", "８５６７３４６２１５"]
+)
+async def test_a_nip_with_dashes_spaces_or_full_width_digits_matches_the_crm(
+    tmp_path: Path, app_redis: str, locale: str, nip: str
+) -> None:
+    """Issue 17, item 11: the chat accepts what the CRM import accepts (one normalisation), and
+    full-width digits match the record instead of failing quietly; a wrong check digit is
+    named as such."""
+    async with pl_bed(tmp_path, app_redis) as bed:
+        alice = bed.bot.customer(language_code=locale)
+        await alice.send("/start")
+        wrong = nip[:-1] + ("6" if nip[-1] in "5５" else "5")
+        wrong_digit = [t(NIP_CHECK_DIGIT, locale)]
+        assert await fill_in_the_form(alice, locale, "biuro@example.pl", "221234567", wrong) == (
+            wrong_digit
+        )
+        assert await alice.send(nip) == [
+            t(text_of("verify_email"), locale, address="biuro@example.pl")
+        ]
+        assert await bed.mails() == 1

@@ -64,7 +64,9 @@ async def test_a_mail_in_flight_when_the_process_stops_is_told_by_the_next_proce
             resumed = await alice.send("/start")  # back in the chat: where was I?
             assert resumed[0] == t(RESUME, "bg")
             clock.now += 60
-            assert await alice.press(t(code_step.RESEND, "bg")) == [t(code_step.RESENT, "bg")]
+            assert await alice.press(t(code_step.RESEND, "bg")) == [
+                t(code_step.RESENT, "bg", address="demo@example.com")
+            ]
             await outbox.drain()
             assert await alice.send(mailbox.code()) == [t(HANDOFF, "bg", minutes=30)]
         async with second.app.db.connect() as connection:

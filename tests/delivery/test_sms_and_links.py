@@ -101,7 +101,7 @@ async def test_sms_code_through_the_http_gateway_with_a_retry(tmp_path: Path) ->
             alice = bot.customer()
             assert await alice.send("/start") == ["Your mobile number?"]
             replies = await alice.send("088 123 4567")
-            assert "8-digit code to +359881234567" in replies[-1]
+            assert "8-digit code to +359 88 123 4567" in replies[-1]
             await bot.app.effects.outbox.drain()
             (sms,) = gateway.received  # the first try got a 503 and was retried
             assert sms["to"] == "+359881234567"

@@ -181,13 +181,13 @@ async def test_contact_match_online_found_and_not_found(chat: Chat) -> None:
     assert chat.effects == []
     await chat.send("/start kk")
     await chat.send("kabinet@example.kz")
-    assert (await chat.send("+7 702 555 0101"))[1:] == ["Opened for +77025550101.", "Done."]
+    assert (await chat.send("+7 702 555 0101"))[1:] == ["Opened for +7 702 555 0101.", "Done."]
     sent = [e.message for e in chat.effects if isinstance(e, SendOutgoing)]
     assert [(m.channel, m.to, m.subject, m.body) for m in sent] == [
         ("sms", "+77025550101", "About your registration", "SMS {phone}"),
         ("email", "kabinet@example.kz", "Hi", "Mail {email}"),
     ]
-    assert sent[0].params["phone"] == "+77025550101"
+    assert sent[0].params["phone"] == "+7 702 555 0101"  # shown as people write it
 
 
 async def test_steps_without_contract_records_fail_loudly(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ async def test_phone_contact_must_be_the_senders_own(chat: EngineChat) -> None:
     assert "someone else's contact" in replies[0]
     own = Contact("359881234567", user_id=KEY.user_id)
     replies = await chat.event(EventKind.CONTACT, contact=own)
-    assert replies == ["Thank you. Your number is +359881234567.", "Do you agree?"]
+    assert replies == ["Thank you. Your number is +359 88 123 4567.", "Do you agree?"]
     assert chat.last[0].remove_keyboard
     await chat.press("s:consent:yes")  # verified by Telegram: no SMS needed
     assert chat.sent == []
@@ -152,7 +152,7 @@ async def test_typed_phone_gets_an_sms_code_with_the_rules(chat: EngineChat) -> 
     wrong = "00000000" if first != "00000000" else "11111111"
     assert await chat.send(wrong) == ["That code is not right. You have 4 more tries."]
     chat.clock.now += 1
-    assert await chat.press("s:code:resend") == ["A new code is on its way."]
+    assert await chat.press("s:code:resend") == ["A new code is on its way to +359 88 123 4567."]
     second = chat.code()
     assert await chat.send(wrong if wrong != second else "22222222") == [
         "That code is not right. You have 3 more tries."
@@ -181,7 +181,8 @@ async def test_code_expires_after_ten_minutes_and_locks_after_five_failures(
     for _ in range(4):
         await chat.send(wrong)
     assert await chat.send(wrong) == [
-        "Too many wrong codes. Please ask for a new code with the button below."
+        "Too many wrong codes. For your security, no new code can be sent for 30 minutes. "
+        "A person from our team can help you sooner: press the button below."
     ]
     assert (await chat.send(code))[0].startswith("Too many wrong codes")  # 6th check refused
 
@@ -221,10 +222,13 @@ async def test_back_to_fix_the_number_sends_a_new_code_and_the_old_one_is_dead(
     assert (await chat.send("/back"))[-1] == "Your mobile?"
     await chat.send("+359 88 765 4321")
     chat.clock.now += 30
-    assert await chat.press("s:consent:yes") == ["You can ask for a new code in 30 seconds."]
-    assert (await chat.send(old))[0].startswith("This code has expired")  # not for this number
+    assert await chat.press("s:consent:yes") == [
+        "The code sent before no longer works. A new code to +359 88 765 4321 can be sent in "
+        "30 seconds: then press the button below."
+    ]
+    assert (await chat.send(old))[0].startswith("That code was sent before you made the change")
     chat.clock.now += 30
-    assert await chat.press("s:code:resend") == ["A new code is on its way."]
+    assert await chat.press("s:code:resend") == ["A new code is on its way to +359 88 765 4321."]
     assert [m.message.to for m in chat.sent] == ["+359881234567", "+359887654321"]
     new = chat.code()
     assert await chat.send(new) == ["Pick one"]
@@ -264,7 +268,7 @@ async def test_a_code_sent_before_the_number_changed_is_refused(chat: EngineChat
     last = chat.code()  # went to ...4304
     await chat.send("+359 88 000 0000")
     assert (await chat.press("s:consent:yes"))[0].startswith("Too many codes were sent")
-    assert (await chat.send(last))[0].startswith("This code has expired")
+    assert (await chat.send(last))[0].startswith("That code was sent before you made the change")
 
 
 async def test_no_consent_ends_the_flow(chat: EngineChat) -> None:

@@ -48,8 +48,9 @@ def test_phone_national_format() -> None:
 
 
 def test_pl_nip_digits_only_with_check_digit() -> None:
-    assert pl_nip(" 8567346215 ") == "8567346215"
-    for bad in ["856-734-62-15", "8567346216", "856734621", "PL8567346215"]:
+    for same in [" 8567346215 ", "856-734-62-15", "PL8567346215", "８５６７３４６２１５"]:
+        assert pl_nip(same) == "8567346215"  # what the CRM import accepts too
+    for bad in ["8567346216", "856734621", "DE8567346215", "85673462155"]:
         with pytest.raises(Invalid):
             pl_nip(bad)
 

@@ -1,0 +1,94 @@
+"""Issue 17, item 7 (in part): every agent command gets an answer, an agent's file with a long
+caption reaches the customer whole, and a file that cannot be delivered is told to the agent
+— through the Telegram transport, a forum group on the fake Bot API (which refuses captions
+over 1024 characters, as Telegram does)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pytest
+
+from bot.support import desk
+from dialogs import commands
+from tests.bot.harness import Customer, RunningBot
+from tests.support.helpers import Agent, copies_to, group_texts, register, support_bot, t
+from tests.support.test_tickets_forum import file_first_ticket
+
+pytestmark = pytest.mark.stumbles
+
+
+async def help_ticket(bot: RunningBot, customer: Customer) -> int:
+    assert await customer.send("/human") == [t(bot, commands.HUMAN, customer.language_code)]
+    (topic,) = bot.api.calls_to("createForumTopic")
+    return int(topic.result["message_thread_id"])
+
+
+def group_notes(bot: RunningBot) -> list[str]:
+    return [m["text"] for m in group_texts(bot)[1:]]  # after the card
+
+
+async def test_close_twice_and_close_outside_a_ticket_are_answered(
+    tmp_path: Path, app_redis: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(language_code="de")
+        thread = await help_ticket(bot, alice)
+        agent = Agent(bot)
+        await agent.say("/close", thread_id=thread, is_topic=True)
+        await agent.say("/close", thread_id=thread, is_topic=True)
+        assert group_notes(bot)[-1] == t(bot, desk.GROUP_ALREADY_CLOSED, "en", number=1)
+        await agent.say("/reopen", thread_id=thread, is_topic=True)
+        await agent.say("/reopen", thread_id=thread, is_topic=True)
+        assert group_notes(bot)[-1] == t(bot, desk.GROUP_ALREADY_OPEN, "en", number=1)
+
+        stray = thread + 500  # a topic the agents opened themselves: no ticket
+        await agent.say("/close", thread_id=stray, is_topic=True)
+        answer = t(bot, desk.GROUP_NO_TICKET, "en", command="close")
+        assert group_texts(bot)[-1]["text"] == answer
+        assert group_texts(bot)[-1]["message_thread_id"] == stray
+
+
+async def test_a_file_with_a_long_caption_reaches_the_customer_whole(
+    tmp_path: Path, app_redis: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(language_code="pl")
+        thread = await help_ticket(bot, alice)
+        alice.read_new()
+        long_text = "Instrukcja: " + "krok po kroku. " * 80  # over 1024 characters
+        await Agent(bot).send_file(caption=long_text, thread_id=thread, is_topic=True)
+        await bot.app.effects.outbox.drain()
+        (copied,) = copies_to(bot, alice.user_id)  # the file, with our line as its caption
+        assert copied["caption"] == t(bot, desk.AGENT_FILE, "pl", number=1)
+        (answer,) = alice.read_new()  # and the agent's whole text as an answer
+        assert long_text.strip() in answer
+
+
+async def test_4096_characters_each_way_arrive_whole(tmp_path: Path, app_redis: str) -> None:
+    """A customer's 4,096-character follow-up no longer becomes 4,130 with our prefix (refused
+    by Telegram while the customer read "Added"); an agent's 4,096-character answer is no
+    longer cut with "…" and keeps its footer."""
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(user_id=4242, language_code="en")
+        await register(alice)
+        await file_first_ticket(bot, alice)
+        thread = int(bot.api.calls_to("createForumTopic")[0].result["message_thread_id"])
+
+        follow_up = ("Log line & more " * 256)[:4096]
+        assert await alice.send(follow_up) == [t(bot, desk.SENT, "en", number=1)]
+        posted = [m["text"] for m in group_texts(bot) if m.get("message_thread_id") == thread]
+        pieces = [html.unescape(text.split(":\n", 1)[1]) for text in posted if ":\n" in text]
+        assert "".join(pieces[-2:]) == follow_up
+        assert all(len(text) <= 4096 for text in posted)
+
+        answer = ("Step " * 820)[:4096]
+        alice.read_new()
+        await Agent(bot).say(answer, thread_id=thread, is_topic=True)
+        told = alice.read_new()
+        assert len(told) == 2
+        footer = t(bot, desk.AGENT_REPLY, "en", number=1, title="X", text="").rsplit("\n", 1)[1]
+        assert all(part.endswith(footer) for part in told)
+        assert "…" not in "".join(told)
+        assert "".join(part.split("\n\n")[1] for part in told) == answer
