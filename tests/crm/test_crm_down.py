@@ -18,6 +18,7 @@ from tests.bot.test_bg_flow_telegram import CODE, EIK, EMAIL, INTRO, NO_MATCH, t
 from tests.bot.test_hu_flow_telegram import insurance_bot
 from tests.bot.test_kk_flow_telegram import EMAIL as KK_EMAIL
 from tests.bot.test_kk_flow_telegram import PHONE as KK_PHONE
+from tests.bot.test_kk_flow_telegram import SHOWN as KK_SHOWN
 from tests.bot.test_kk_flow_telegram import opened, start, text
 from tests.crm.conftest import live_settings
 from tests.crm.server import FakeCrm
@@ -115,7 +116,7 @@ async def test_kk_flow_against_the_live_crm(tmp_path: Path, crm: FakeCrm, locale
         online = await start(bot, locale, user_id=10)
         await online.send("Office@Example.kz")
         assert (await online.send("8 701 123 4567"))[-1] == t(
-            text("already_open"), locale, phone="+77011234567", email="office@example.kz"
+            text("already_open"), locale, phone="+7 701 123 4567", email="office@example.kz"
         )
         wrong = await start(bot, locale, user_id=11)
         await wrong.send(KK_EMAIL)
@@ -124,5 +125,8 @@ async def test_kk_flow_against_the_live_crm(tmp_path: Path, crm: FakeCrm, locale
         assert bot.delivery.sent == []
         ainur = await start(bot, locale, user_id=12)
         await ainur.send(KK_EMAIL)
-        assert (await ainur.share_contact(KK_PHONE.removeprefix("+")))[1:] == opened(locale)
+        assert (await ainur.share_contact(KK_PHONE.removeprefix("+")))[1:] == [
+            t(text("phone_confirmed"), locale, phone=KK_SHOWN),
+            *opened(locale),
+        ]
     assert {"contacts/online", "contacts/match"} <= set(crm.ops())
