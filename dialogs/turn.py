@@ -17,7 +17,7 @@ from dialogs.ports import (
     RecordLookup,
     TicketLookup,
 )
-from dialogs.replies import Button, Reply, Text
+from dialogs.replies import Button, Param, Reply, Text
 from dialogs.state import ConversationState
 
 if TYPE_CHECKING:
@@ -65,9 +65,9 @@ class Turn:
     ) -> None:
         self.replies.append(Reply(text, buttons, remove_keyboard))
 
-    def params(self, **extra: str | int) -> Mapping[str, str | int]:
+    def params(self, **extra: Param) -> Mapping[str, Param]:
         """Collected answers plus ``extra``, for ``{placeholders}`` in flow texts."""
         return {**self.state.answers, **extra}
 
-    def text(self, msgid: str, **extra: str | int) -> Text:
+    def text(self, msgid: str, **extra: Param) -> Text:
         return Text(msgid, self.params(**extra))

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from dialogs.i18n import Catalogs
 from dialogs.render import render
-from dialogs.replies import Text
+from dialogs.replies import Param, Text
 
 LAYOUT = Template(
     """<!doctype html>
@@ -45,7 +45,7 @@ class Words:
     catalogs: Catalogs
     locale: str
 
-    def __call__(self, msgid: str, **params: str | int) -> str:
+    def __call__(self, msgid: str, **params: Param) -> str:
         return self.text(Text(msgid, params))
 
     def text(self, text: Text) -> str:

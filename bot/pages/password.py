@@ -12,6 +12,7 @@ from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
 from bot.pages.layout import Words, attr, error_list, page, paragraph
 from bot.passwords import RULE_MATCH, problems, rules
+from dialogs.durations import minutes
 from dialogs.i18n import N_, negotiate
 from dialogs.replies import Text
 from dialogs.steps.handoff import PasswordPolicy, token_hash
@@ -34,7 +35,7 @@ SAVE = N_("Save my password")
 REFUSED = N_("Your password was not saved. These requirements are not met:")
 SAVED_TITLE = N_("Your password is saved")
 SAVED = N_("You can close this page and go back to the chat.")
-TOO_MANY = N_("Too many attempts. Please wait {minutes} minutes and try again.")
+TOO_MANY = N_("Too many attempts. Please wait {minutes} and try again.")
 SESSION_LOST = N_("This form has expired. Please open the link from the chat again.")
 
 
@@ -150,5 +151,5 @@ async def _store(
 
 def too_many(pages: Pages, request: web.Request, wait: float) -> web.Response:
     words = Words(pages.catalogs, negotiate(request.headers.get("Accept-Language")))
-    text = words.text(Text(TOO_MANY, {"minutes": minutes_until(wait)}))
+    text = words.text(Text(TOO_MANY, {"minutes": minutes(minutes_until(wait))}))
     return page(words, PAGE_TITLE, paragraph(text), status=429)

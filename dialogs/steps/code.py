@@ -14,11 +14,12 @@ import hmac
 import secrets
 from typing import ClassVar, Literal
 
+from dialogs.durations import minutes
 from dialogs.effects import SendOutgoing
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_, NN_
 from dialogs.ports import ConversationOutgoing, Outgoing
-from dialogs.replies import Button, Text, say, say_n
+from dialogs.replies import Button, Param, Text, say, say_n
 from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
@@ -28,7 +29,10 @@ PROMPT = N_(
     "We have sent a {length}-digit code to {address}. Please enter it here. "
     "If it has not arrived within a few minutes, check your spam folder."
 )
-WRONG_FORM = N_("The code has {length} digits. Please send just the digits.")
+WRONG_FORM = NN_(
+    "The code has {length} digit. Please send just the digits.",
+    "The code has {length} digits. Please send just the digits.",
+)
 WRONG = NN_(
     "That code is not right. You have {count} more try.",
     "That code is not right. You have {count} more tries.",
@@ -39,20 +43,18 @@ WAIT = NN_(
     "You can ask for a new code in {count} second.",
     "You can ask for a new code in {count} seconds.",
 )
-TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} minutes or ask /human.")
+TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} or ask /human.")
 RESENT = N_("A new code is on its way.")
 RESEND = N_("Send a new code")
 CHANGE_EMAIL = N_("Change the e-mail address")
 CHANGE_PHONE = N_("Change the phone number")
 MAIL_SUBJECT = N_("Your confirmation code")
 MAIL_BODY = N_(
-    "Your confirmation code is {code}. It is valid for {minutes} minutes.\n\n"
+    "Your confirmation code is {code}. It is valid for {minutes}.\n\n"
     "Enter it in the chat. Do not reply to this message; we will never ask you for this code "
     "by phone or e-mail."
 )
-SMS_BODY = N_(
-    "{code} is your confirmation code. It is valid for {minutes} minutes. Never share it."
-)
+SMS_BODY = N_("{code} is your confirmation code. It is valid for {minutes}. Never share it.")
 DEFAULT_LENGTH = {"email": 6, "sms": 8}
 
 
@@ -115,8 +117,8 @@ class Code(Step):
             turn.say(say_n(WAIT, wait), self._buttons())
             return None
         if len(sends) >= o.max_sends:
-            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
-            turn.say(say(TOO_MANY, minutes=minutes), self._buttons())
+            wait = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes(wait)), self._buttons())
             return None
         self._send(turn, failures=0)
         self.prompt(turn)
@@ -149,7 +151,7 @@ class Code(Step):
         o = self.options
         pending = turn.state.codes.get(self.id)
         if len(entered) != self.length or not entered.isdigit():
-            turn.say(say(WRONG_FORM, length=self.length))
+            turn.say(say_n(WRONG_FORM, self.length, length=self.length))
             return None
         if pending is None or pending.failures >= o.max_failures:
             turn.say(say(LOCKED))
@@ -178,8 +180,8 @@ class Code(Step):
             turn.say(say_n(WAIT, wait))
             return
         if len(sends) >= o.max_sends:
-            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
-            turn.say(say(TOO_MANY, minutes=minutes))
+            wait = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes(wait)))
             return
         locked = pending is not None and pending.failures >= o.max_failures
         same = pending is not None and pending.to == self._target(turn)
@@ -203,12 +205,15 @@ class Code(Step):
         o = self.options
         code = f"{secrets.randbelow(10**self.length):0{self.length}d}"
         message = self._outgoing(
-            turn, MAIL_BODY if o.channel == "email" else SMS_BODY, code=code, minutes=o.ttl // 60
+            turn,
+            MAIL_BODY if o.channel == "email" else SMS_BODY,
+            code=code,
+            minutes=minutes(o.ttl // 60),
         )
         return code_digest(turn.services.secret, self._scope(turn), code), message
 
     def _outgoing(
-        self, turn: Turn, body: str, subject: str = MAIL_SUBJECT, **params: str | int
+        self, turn: Turn, body: str, subject: str = MAIL_SUBJECT, **params: Param
     ) -> Outgoing:
         o = self.options
         return ConversationOutgoing(

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.durations import minutes
 from dialogs.effects import StoreToken
 from dialogs.errors import ConfigError
 from dialogs.events import Event, EventKind
@@ -110,7 +111,7 @@ class Handoff(Step):
             )
         )
         link = Button(Text(self.options.button), ButtonKind.LINK, self.url(services, token))
-        turn.say(turn.text(self.options.text, minutes=ttl // 60), (link,))
+        turn.say(turn.text(self.options.text, minutes=minutes(ttl // 60)), (link,))
 
     def url(self, services: Services, token: str) -> str:
         if self.options.mode is HandoffMode.PAGE:

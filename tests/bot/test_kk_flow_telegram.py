@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from dialogs import durations
 from dialogs.engine import NEED_HELP
 from dialogs.navigation import PREVIOUS_ANSWER
-from dialogs.replies import Text
+from dialogs.replies import Text, say_n
 from dialogs.steps import code as code_step
 from dialogs.steps import phone as phone_step
 from tests.bot.harness import RunningBot
@@ -51,7 +52,7 @@ def opened(locale: str) -> list[str]:
     """What the customer reads once the number is confirmed."""
     return [
         t(text("opened"), locale, phone=PHONE, email=EMAIL),
-        t(text("password"), locale, minutes=30),
+        t(text("password"), locale, minutes=durations.minutes(30)),
     ]
 
 
@@ -158,7 +159,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
         wrong = "00000000" if first != "00000000" else "11111111"
         wrong_reply = Text(code_step.WRONG[0], {"count": 4}, plural=code_step.WRONG[1], count=4)
         assert await ainur.send(wrong) == [words(wrong_reply, locale)]
-        assert await ainur.send("1234") == [t(code_step.WRONG_FORM, locale, length=8)]
+        assert await ainur.send("1234") == [words(say_n(code_step.WRONG_FORM, 8, length=8), locale)]
 
         # Resend: not before 60 s, then a new code.
         wait = Text(code_step.WAIT[0], {"count": 30}, plural=code_step.WAIT[1], count=30)
