@@ -40,6 +40,8 @@ ENGINE_PARAMS: dict[tuple[str, str], dict[str, str]] = {
     ("handoff", "text"): {
         "minutes": "how long the link stays valid, with its unit (e.g. “30 minutes”)"
     },
+    ("code", "mail_body"): {"code": "the one-time code", "minutes": "how long it is valid"},
+    ("code", "sms_body"): {"code": "the one-time code", "minutes": "how long it is valid"},
     ("phone", "invalid"): {"example": "an example phone number"},
 }
 

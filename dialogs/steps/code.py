@@ -77,6 +77,10 @@ class Code(Step):
         max_sends: int = 5
         send_window: int = 600
         text: Message = PROMPT
+        # What the mail or SMS calls the code: a flow that says "PIN" in the chat says so there.
+        mail_subject: Message = MAIL_SUBJECT
+        mail_body: Message = MAIL_BODY
+        sms_body: Message = SMS_BODY
         change: Target | None = None
         next: Target
 
@@ -206,7 +210,8 @@ class Code(Step):
         code = f"{secrets.randbelow(10**self.length):0{self.length}d}"
         message = self._outgoing(
             turn,
-            MAIL_BODY if o.channel == "email" else SMS_BODY,
+            o.mail_body if o.channel == "email" else o.sms_body,
+            o.mail_subject,
             code=code,
             minutes=minutes(o.ttl // 60),
         )

@@ -51,7 +51,7 @@ async def test_bg_flow_finishes_with_the_code_from_the_mail(
 
             (mail,) = mailbox.mails
             assert mailbox.envelopes == [("portal@example.com", ["demo@example.com"])]
-            assert mail["Subject"] == t(code_step.MAIL_SUBJECT, locale)
+            assert mail["Subject"] == t("Your PIN", locale)  # the bg flow's mail_subject
             assert mail["Content-Language"] == locale
             plain, rich = mailbox.parts()
             code = mailbox.code()
