@@ -58,12 +58,46 @@ def test_a_quoted_button_is_named_as_the_button_reads(locale: str) -> None:
     assert [(msgid, q) for msgid, q in quoted if q not in labels] == []
 
 
-# Terms a locale writes one way only: (wrong variants) per locale.
-ONE_TERM = {
-    "kk": {"account": ("аккаунт", "тіркелгі"), "code": ("Растау коды",)},
-    "de": {"account": ("Account",)},
-    "bg": {"account": ("профил",)},
+# Variants a native reviewer found next to the one term each locale keeps (issue 17, 16–18).
+NOT_THE_TERM = {
+    "de": re.compile(r"\bAccounts?\b"),  # Konto, as on the pages
+    "kk": re.compile(r"аккаунт|тіркелгі", re.IGNORECASE),  # есептік жазба
 }
+MID_SENTENCE_CAPITAL = {"kk": re.compile(r"[^.!?:\n«]\s+Растау код")}  # растау коды
+FIXED = {
+    "de": ["Das sehen nicht"],
+    "hu": [
+        "Ön nem Szerződője ennek",
+        "kapóihoz",
+        "A 2. lépés",
+        "Jelszavát beállítottuk",
+        "linket küldtünk ide:",  # a link goes to an e-mail address: «… címre»
+    ],
+}
+
+
+@pytest.mark.parametrize("locale", ["de", "kk"])
+def test_one_word_for_the_account(locale: str) -> None:
+    assert [t for _, t in strings(locale) if NOT_THE_TERM[locale].search(t)] == []
+
+
+def test_kk_writes_the_confirmation_code_in_lower_case_inside_a_sentence() -> None:
+    texts = [t for _, t in strings("kk")]
+    assert any("растау коды" in t for t in texts)
+    assert [t for t in texts if MID_SENTENCE_CAPITAL["kk"].search(t)] == []
+
+
+@pytest.mark.parametrize("locale", sorted(FIXED))
+def test_what_the_native_review_found_is_gone(locale: str) -> None:
+    texts = [t for _, t in strings(locale)]
+    assert [(bad, t) for bad in FIXED[locale] for t in texts if bad.lower() in t.lower()] == []
+
+
+def test_hu_step_headings_are_written_one_way() -> None:
+    """ "1. lépés:" and "A 2. lépés:" side by side: every heading starts with the number."""
+    headings = [t for _, t in strings("hu") if re.match(r"(A )?\d\. lépés:", t)]
+    assert len(headings) >= 3
+    assert all(h[0].isdigit() for h in headings)
 
 
 @pytest.fixture
