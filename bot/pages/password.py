@@ -15,7 +15,7 @@ from bot.passwords import RULE_MATCH, problems, rules
 from dialogs.durations import minutes
 from dialogs.i18n import N_, negotiate
 from dialogs.replies import Text
-from dialogs.steps.handoff import PasswordPolicy, token_hash
+from dialogs.steps.handoff import PAGE_INTRO, PasswordPolicy, token_hash
 from storage.records import TokenInfo
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,6 @@ LINK_INVALID = N_(
     "This link has expired or has already been used. Go back to the chat and send /start "
     "to get a new link."
 )
-INTRO = N_("Choose the password for your customer portal account. It needs:")
 NEW_PASSWORD = N_("New password")
 REPEAT = N_("Type it again")
 SHOW = N_("Show password")
@@ -53,7 +52,7 @@ def _rules_list(words: Words, policy: PasswordPolicy, pages: Pages) -> str:
     return f'<ul class="rules" id="rules" aria-live="polite">{"".join(items)}</ul>'
 
 
-def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -> str:
+def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str, intro: str) -> str:
     data = {
         "data-min": str(policy.min_length),
         "data-latin": "1" if policy.latin else "0",
@@ -69,7 +68,7 @@ def _form(words: Words, policy: PasswordPolicy, pages: Pages, csrf_value: str) -
     return (
         f'<form method="post" id="password-form" {attributes}>'
         f'<input type="hidden" name="{CSRF_FIELD}" value="{attr(csrf_value)}">'
-        f"{paragraph(words(INTRO))}{_rules_list(words, policy, pages)}"
+        f"{paragraph(words(intro))}{_rules_list(words, policy, pages)}"
         f'<label for="password">{words(NEW_PASSWORD)}</label>'
         f'<input id="password" name="password" {field} required>'
         f'<label for="confirm">{words(REPEAT)}</label>'
@@ -86,12 +85,24 @@ async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
     return None if step is None else step.options.policy
 
 
+async def _intro(pages: Pages, token: TokenInfo) -> str:
+    """The flow names its product ("customer portal", "video consultation")."""
+    step = None if pages.backend is None else await pages.step_for(token)
+    return PAGE_INTRO if step is None else step.options.page_intro
+
+
 def _form_page(
-    pages: Pages, request: web.Request, token: TokenInfo, policy: PasswordPolicy, errors: str = ""
+    pages: Pages,
+    request: web.Request,
+    token: TokenInfo,
+    policy: PasswordPolicy,
+    errors: str = "",
+    *,
+    intro: str = PAGE_INTRO,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
-    body = errors + _form(words, policy, pages, pages.csrf.field(cookie, token.token_hash))
+    body = errors + _form(words, policy, pages, pages.csrf.field(cookie, token.token_hash), intro)
     status = 422 if errors else 200
     response = page(words, PAGE_TITLE, body, status=status, scripts=("password.js",))
     pages.csrf.set_cookie(response, request, cookie)
@@ -104,7 +115,7 @@ def show(pages: Pages) -> Handler:
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
             return invalid(pages, request, token.locale if token else None)
-        return _form_page(pages, request, token, policy)
+        return _form_page(pages, request, token, policy, intro=await _intro(pages, token))
 
     return handle
 
@@ -128,7 +139,8 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         failed = problems(policy, pages.common, password, repeated)
         if failed:
             listed = error_list(words(REFUSED), [words.text(text) for text in failed])
-            return _form_page(pages, request, token, policy, listed)
+            intro = await _intro(pages, token)
+            return _form_page(pages, request, token, policy, listed, intro=intro)
         return await _store(pages, backend, request, token, password)
 
     return handle

@@ -32,6 +32,7 @@ STILL_WAITING = N_("Please use the button above to continue on our secure page."
 PORTAL_READY = N_("Your password is set. This button opens the customer portal's login page.")
 OPEN_PORTAL = N_("Open the customer portal")
 PORTAL_PREFIX = "portal:"
+PAGE_INTRO = N_("Choose the password for your customer portal account. It needs:")
 
 
 def token_hash(token: str) -> str:
@@ -83,6 +84,8 @@ class Handoff(Step):
         mode: HandoffMode = HandoffMode.PAGE
         policy: PasswordPolicy = PasswordPolicy()
         pin: PinPolicy = PinPolicy()
+        # The password page's first line: it names the product the account is for.
+        page_intro: Message = PAGE_INTRO
         portal_link: bool = False  # on success, offer a button to the portal's login page
         done: Target | None = None  # where the flow goes when the page reports success
 
