@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
+from dialogs.durations import minutes
 from dialogs.errors import DeliveryError
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_
@@ -127,7 +128,7 @@ class Outbox:
                 await self._give_up(message.channel, message.locale, key, what=what)
                 return False
             if wait:
-                refused = Reply(say(TOO_MANY, minutes=minutes_until(wait)))
+                refused = Reply(say(TOO_MANY, minutes=minutes(minutes_until(wait))))
                 what = "not sent: the address reached its cap"
                 await self._tell(
                     key, refused, message.channel, message.locale, what=what, level=logging.INFO

@@ -20,13 +20,13 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from dialogs.i18n import N_
-from dialogs.replies import Text
+from dialogs.i18n import N_, NN_
+from dialogs.replies import Text, say_n
 from dialogs.steps.handoff import PasswordPolicy
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
 
-RULE_LENGTH = N_("At least {count} characters")
+RULE_LENGTH = NN_("At least {count} character", "At least {count} characters")
 RULE_UPPER = N_("An upper-case letter")
 RULE_LOWER = N_("A lower-case letter")
 RULE_UPPER_LATIN = N_("A Latin upper-case letter (A–Z)")
@@ -35,7 +35,7 @@ RULE_DIGIT = N_("A digit (0–9)")
 RULE_SYMBOL = N_("One of these characters: {symbols}")
 RULE_COMMON = N_("Not a commonly used or example password")
 RULE_MATCH = N_("Both entries match")
-TOO_LONG = N_("At most {count} characters")
+TOO_LONG = NN_("At most {count} character", "At most {count} characters")
 
 
 def normalise(password: str) -> str:
@@ -75,7 +75,7 @@ def rules(policy: PasswordPolicy, common: CommonPasswords) -> list[Rule]:
     found = [
         Rule(
             "length",
-            Text(RULE_LENGTH, {"count": policy.min_length}),
+            say_n(RULE_LENGTH, policy.min_length),
             lambda p: len(p) >= policy.min_length,
         )
     ]
@@ -120,7 +120,7 @@ def problems(
     password, repeated = normalise(password), normalise(repeated)
     failed = [rule.text for rule in rules(policy, common) if not rule.holds(password)]
     if len(password) > policy.max_length:
-        failed.append(Text(TOO_LONG, {"count": policy.max_length}))
+        failed.append(say_n(TOO_LONG, policy.max_length))
     if password != repeated:
         failed.append(Text(RULE_MATCH))
     return failed

@@ -13,16 +13,16 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dialogs.i18n import N_
-from dialogs.replies import Text
+from dialogs.i18n import N_, NN_
+from dialogs.replies import Text, say_n
 from dialogs.steps.handoff import PinPolicy
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
 PIN_DIGITS_ONLY = N_("Use digits only.")
-PIN_TOO_SHORT = N_("Use at least {count} digits.")
-PIN_TOO_LONG = N_("Use at most {count} digits.")
+PIN_TOO_SHORT = NN_("Use at least {count} digit.", "Use at least {count} digits.")
+PIN_TOO_LONG = NN_("Use at most {count} digit.", "Use at most {count} digits.")
 PIN_TRIVIAL = N_("This PIN is too easy to guess. Avoid runs like 123456 and repeats like 000000.")
 PDF_TITLE = N_("Your service PIN")
 PDF_NOTE = N_(
@@ -58,9 +58,9 @@ def pin_problems(policy: PinPolicy, pin: str) -> list[Text]:
     if not pin.isascii() or not pin.isdigit():
         return [Text(PIN_DIGITS_ONLY)]
     if len(pin) < policy.min_digits:
-        return [Text(PIN_TOO_SHORT, {"count": policy.min_digits})]
+        return [say_n(PIN_TOO_SHORT, policy.min_digits)]
     if len(pin) > policy.max_digits:
-        return [Text(PIN_TOO_LONG, {"count": policy.max_digits})]
+        return [say_n(PIN_TOO_LONG, policy.max_digits)]
     return [Text(PIN_TRIVIAL)] if is_trivial(pin) else []
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dialogs.events import ConversationKey
+from dialogs.replies import Param
 
 Clock = Callable[[], float]
 """Seconds since the epoch. Injected everywhere time matters, so tests can move it."""
@@ -175,7 +176,7 @@ class Outgoing:
     locale: str
     subject: str
     body: str
-    params: Mapping[str, str | int] = field(default_factory=dict)
+    params: Mapping[str, Param] = field(default_factory=dict)
 
 
 class Delivery(Protocol):

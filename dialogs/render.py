@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from dialogs.i18n import Catalogs
-from dialogs.replies import Text
+from dialogs.replies import Param, Text
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -28,4 +28,12 @@ def render(text: Text, catalogs: Catalogs, locale: str, escape: Callable[[str], 
         template = catalogs.ngettext(text.msgid, text.plural, text.count, locale)
     else:
         template = catalogs.gettext(text.msgid, locale)
-    return fill(template, {name: escape(str(value)) for name, value in text.params.items()})
+    return fill(
+        template, {name: _value(v, catalogs, locale, escape) for name, v in text.params.items()}
+    )
+
+
+def _value(value: Param, catalogs: Catalogs, locale: str, escape: Callable[[str], str]) -> str:
+    if isinstance(value, Text):
+        return render(value, catalogs, locale, escape)
+    return escape(str(value))

@@ -8,6 +8,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Union
+
+# A placeholder's value: a string, a number, or a nested text rendered in the same locale
+# (e.g. a duration with its own plural forms, see dialogs.durations).
+Param = Union[str, int, "Text"]
 
 
 class ButtonKind(enum.StrEnum):
@@ -24,7 +29,7 @@ class Text:
     """
 
     msgid: str
-    params: Mapping[str, str | int] = field(default_factory=dict)
+    params: Mapping[str, Param] = field(default_factory=dict)
     literal: bool = False
     plural: str | None = None  # plural msgid; ``count`` picks the form
     count: int = 0
@@ -45,10 +50,10 @@ class Reply:
     remove_keyboard: bool = False
 
 
-def say(msgid: str, /, **params: str | int) -> Text:
+def say(msgid: str, /, **params: Param) -> Text:
     return Text(msgid, params)
 
 
-def say_n(forms: tuple[str, str], count: int, /, **params: str | int) -> Text:
+def say_n(forms: tuple[str, str], count: int, /, **params: Param) -> Text:
     """A text with plural forms (from ``NN_``); ``{count}`` is available as a placeholder."""
     return Text(forms[0], {"count": count, **params}, plural=forms[1], count=count)

@@ -17,7 +17,7 @@ from dialogs.ports import (
     RecordLookup,
     TicketLookup,
 )
-from dialogs.replies import Button, Reply, Text
+from dialogs.replies import Button, Param, Reply, Text
 from dialogs.state import ConversationState
 from dialogs.validators import display_phone
 
@@ -94,11 +94,11 @@ class Turn:
     ) -> None:
         self.replies.append(Reply(text, buttons, remove_keyboard))
 
-    def params(self, **extra: str | int) -> Mapping[str, str | int]:
+    def params(self, **extra: Param) -> Mapping[str, Param]:
         """Collected answers plus ``extra``, for ``{placeholders}`` in flow texts. Phone
         numbers (kept as E.164) are shown as people write them."""
         answers = {key: display_phone(value) for key, value in self.state.answers.items()}
         return {**answers, **extra}
 
-    def text(self, msgid: str, **extra: str | int) -> Text:
+    def text(self, msgid: str, **extra: Param) -> Text:
         return Text(msgid, self.params(**extra))

@@ -37,7 +37,11 @@ ENGINE_PARAMS: dict[tuple[str, str], dict[str, str]] = {
         "length": "the number of digits in the code",
         "address": "the e-mail address or phone number the code was sent to",
     },
-    ("handoff", "text"): {"minutes": "how many minutes the link stays valid"},
+    ("handoff", "text"): {
+        "minutes": "how long the link stays valid, with its unit (e.g. “30 minutes”)"
+    },
+    ("code", "mail_body"): {"code": "the one-time code", "minutes": "how long it is valid"},
+    ("code", "sms_body"): {"code": "the one-time code", "minutes": "how long it is valid"},
     ("phone", "invalid"): {"example": "an example phone number"},
 }
 

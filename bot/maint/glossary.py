@@ -3,7 +3,8 @@
 ``locales/glossary/<locale>.yaml`` lists terms; when the English source contains one of a
 term's ``source`` phrases (whole words, any case), the translation must contain one of its
 ``accept`` forms (any case, anywhere — so suffixes of agglutinative languages still match, and
-inflected forms that change the stem are listed explicitly)::
+inflected forms that change the stem are listed explicitly). ``unless`` lists English phrases
+in which a source word means something else ("account manager" is not the customer's account)::
 
     locale: pl
     terms:
@@ -30,12 +31,16 @@ class Term(BaseModel):
     target: str
     source: list[str] = Field(min_length=1)
     accept: list[str] = Field(default_factory=list)
+    # English phrases where a source word means something else ("account manager").
+    unless: list[str] = Field(default_factory=list)
 
     def forms(self) -> list[str]:
         return [self.target, *self.accept]
 
     def found_in(self, english: str) -> str | None:
         """The source phrase ``english`` contains, as whole words (None: none does)."""
+        for phrase in self.unless:
+            english = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", english, flags=re.I)
         for phrase in self.source:
             if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", english, re.IGNORECASE):
                 return phrase

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from dialogs.i18n import Catalogs
 from dialogs.render import render
-from dialogs.replies import Text
+from dialogs.replies import Param, Text
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -41,7 +41,7 @@ class Words:
     catalogs: Catalogs
     locale: str
 
-    def __call__(self, msgid: str, **params: str | int) -> str:
+    def __call__(self, msgid: str, **params: Param) -> str:
         return self.text(Text(msgid, params))
 
     def text(self, text: Text) -> str:

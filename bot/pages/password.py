@@ -13,9 +13,10 @@ from bot.pages.context import Handler, HandoffBackend, Pages
 from bot.pages.guard import CSRF_FIELD, minutes_until
 from bot.pages.layout import Errors, Words, message, page
 from bot.passwords import RULE_MATCH, TOO_LONG, problems, rules
+from dialogs.durations import minutes
 from dialogs.i18n import N_
-from dialogs.replies import Text
-from dialogs.steps.handoff import PasswordPolicy, token_hash
+from dialogs.replies import Text, say_n
+from dialogs.steps.handoff import PAGE_INTRO, PasswordPolicy, token_hash
 from storage.records import TokenInfo
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,6 @@ LINK_INVALID = N_(
     "This link has expired or has already been used. Go back to the chat and send /start "
     "to get a new link."
 )
-INTRO = N_("Choose the password for your customer portal account. It needs:")
 NEW_PASSWORD = N_("New password")
 REPEAT = N_("Type it again")
 SHOW = N_("Show password")
@@ -37,7 +37,7 @@ MET = N_("met")
 UNMET = N_("not yet met")
 SAVED_TITLE = N_("Your password is saved")
 SAVED = N_("You can close this page and go back to the chat.")
-TOO_MANY = N_("Too many attempts. Please wait {minutes} minutes and try again.")
+TOO_MANY = N_("Too many attempts. Please wait {minutes} and try again.")
 SESSION_LOST = N_("This form has expired. Please open the link from the chat again.")
 
 
@@ -52,7 +52,7 @@ def _rules(words: Words, policy: PasswordPolicy, pages: Pages) -> list[dict[str,
     listed = [
         {"id": rule.id, "text": words.text(rule.text)} for rule in rules(policy, pages.common)
     ]
-    listed.append({"id": "max", "text": words(TOO_LONG, count=policy.max_length)})
+    listed.append({"id": "max", "text": words.text(say_n(TOO_LONG, policy.max_length))})
     listed.append({"id": "match", "text": words(RULE_MATCH)})
     return listed
 
@@ -81,12 +81,20 @@ async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
     return None if step is None else step.options.policy
 
 
+async def _intro(pages: Pages, token: TokenInfo) -> str:
+    """The flow names its product ("customer portal", "video consultation")."""
+    step = None if pages.backend is None else await pages.step_for(token)
+    return PAGE_INTRO if step is None else step.options.page_intro
+
+
 def _form_page(
     pages: Pages,
     request: web.Request,
     token: TokenInfo,
     policy: PasswordPolicy,
     errors: Errors | None = None,
+    *,
+    intro: str = PAGE_INTRO,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
     cookie = pages.csrf.cookie_for(request)
@@ -100,7 +108,7 @@ def _form_page(
         data=_data(words, policy),
         csrf_field=CSRF_FIELD,
         csrf=pages.csrf.field(cookie, token.token_hash),
-        intro=words(INTRO),
+        intro=words(intro),
         rules=_rules(words, policy, pages),
         unmet=words(UNMET),
         max_length=policy.max_length,
@@ -119,7 +127,7 @@ def show(pages: Pages) -> Handler:
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
             return await invalid(pages, request)
-        return _form_page(pages, request, token, policy)
+        return _form_page(pages, request, token, policy, intro=await _intro(pages, token))
 
     return handle
 
@@ -145,7 +153,8 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         failed = problems(policy, pages.common, password, repeated)
         if failed:
             listed = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
-            return _form_page(pages, request, token, policy, listed)
+            intro = await _intro(pages, token)
+            return _form_page(pages, request, token, policy, listed, intro=intro)
         return await _store(pages, backend, request, token, password)
 
     return handle
@@ -170,5 +179,5 @@ async def too_many(
     pages: Pages, request: web.Request, wait: float, title: str = PAGE_TITLE
 ) -> web.Response:
     words = Words(pages.catalogs, await pages.locale_of(request.match_info["token"], request))
-    text = words.text(Text(TOO_MANY, {"minutes": minutes_until(wait)}))
+    text = words.text(Text(TOO_MANY, {"minutes": minutes(minutes_until(wait))}))
     return message(words, title, text, status=429)

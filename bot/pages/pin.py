@@ -14,7 +14,8 @@ from bot.pages.guard import CSRF_FIELD
 from bot.pages.layout import Errors, Words, message, page
 from bot.pages.password import invalid, too_many
 from bot.pin import PDF_NOTE, PDF_TITLE, generate_pin, pin_pdf, pin_problems
-from dialogs.i18n import N_
+from dialogs.i18n import N_, NN_
+from dialogs.replies import say_n
 from dialogs.steps.handoff import Handoff, PinPolicy, token_hash
 from storage.records import TokenInfo
 
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
 
 PURPOSE = "pin"
 TITLE = N_("Set your service PIN")
-INTRO = N_(
+INTRO = NN_(
+    "Our support asks for this PIN to confirm it is you. Choose at least {count} digit, "
+    "or let us create a PIN for you.",
     "Our support asks for this PIN to confirm it is you. Choose at least {count} digits, "
-    "or let us create a PIN for you."
+    "or let us create a PIN for you.",
 )
 YOUR_PIN = N_("Your PIN")
 USE_THIS = N_("Use this PIN")
@@ -68,7 +71,7 @@ def _choose_page(
         errors=errors,
         csrf_field=CSRF_FIELD,
         csrf=pages.csrf.field(cookie, token.token_hash),
-        intro=words(INTRO, count=policy.min_digits),
+        intro=words.text(say_n(INTRO, policy.min_digits)),
         your_pin=words(YOUR_PIN),
         max_digits=policy.max_digits,
         use_this=words(USE_THIS),

@@ -18,11 +18,12 @@ import math
 import secrets
 from typing import ClassVar, Literal
 
+from dialogs.durations import minutes
 from dialogs.effects import SendOutgoing
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_, NN_
 from dialogs.ports import ConversationOutgoing, Outgoing
-from dialogs.replies import Button, Text, say, say_n
+from dialogs.replies import Button, Param, Text, say, say_n
 from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
@@ -33,7 +34,10 @@ PROMPT = N_(
     "We have sent a {length}-digit code to {address}. Please enter it here. "
     "If it has not arrived within a few minutes, check your spam folder."
 )
-WRONG_FORM = N_("The code has {length} digits. Please send just the digits.")
+WRONG_FORM = NN_(
+    "The code has {length} digit. Please send just the digits.",
+    "The code has {length} digits. Please send just the digits.",
+)
 WRONG = NN_(
     "That code is not right. You have {count} more try.",
     "That code is not right. You have {count} more tries.",
@@ -59,7 +63,7 @@ WAIT_CHANGED = NN_(
     "The code sent before no longer works. A new code to {address} can be sent in "
     "{count} seconds: then press the button below.",
 )
-TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} minutes or ask /human.")
+TOO_MANY = N_("Too many codes were sent. Please try again in {minutes} or ask /human.")
 RESENT = N_("A new code is on its way to {address}.")
 RESEND = N_("Send a new code")
 TALK_TO_A_PERSON = N_("Talk to a person")
@@ -67,13 +71,11 @@ CHANGE_EMAIL = N_("Change the e-mail address")
 CHANGE_PHONE = N_("Change the phone number")
 MAIL_SUBJECT = N_("Your confirmation code")
 MAIL_BODY = N_(
-    "Your confirmation code is {code}. It is valid for {minutes} minutes.\n\n"
+    "Your confirmation code is {code}. It is valid for {minutes}.\n\n"
     "Enter it in the chat. Do not reply to this message; we will never ask you for this code "
     "by phone or e-mail."
 )
-SMS_BODY = N_(
-    "{code} is your confirmation code. It is valid for {minutes} minutes. Never share it."
-)
+SMS_BODY = N_("{code} is your confirmation code. It is valid for {minutes}. Never share it.")
 DEFAULT_LENGTH = {"email": 6, "sms": 8}
 
 
@@ -97,6 +99,10 @@ class Code(Step):
         max_sends: int = 5
         send_window: int = 600
         text: Message = PROMPT
+        # What the mail or SMS calls the code: a flow that says "PIN" in the chat says so there.
+        mail_subject: Message = MAIL_SUBJECT
+        mail_body: Message = MAIL_BODY
+        sms_body: Message = SMS_BODY
         change: Target | None = None
         next: Target
 
@@ -139,8 +145,8 @@ class Code(Step):
             turn.say(say_n(WAIT_CHANGED, wait, address=self._address(turn)), self._buttons())
             return None
         if len(sends) >= o.max_sends:
-            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
-            turn.say(say(TOO_MANY, minutes=minutes), self._buttons())
+            wait = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes(wait)), self._buttons())
             return None
         self._send(turn)
         self.prompt(turn)
@@ -193,7 +199,7 @@ class Code(Step):
         o = self.options
         pending = turn.state.codes.get(self.id)
         if len(entered) != self.length or not entered.isdigit():
-            turn.say(say(WRONG_FORM, length=self.length))
+            turn.say(say_n(WRONG_FORM, self.length, length=self.length))
             return None
         if self._locked(turn):
             return None
@@ -225,8 +231,8 @@ class Code(Step):
             turn.say(say_n(WAIT, wait))
             return
         if len(sends) >= o.max_sends:
-            minutes = int((o.send_window - (turn.now - sends[0])) / 60) + 1
-            turn.say(say(TOO_MANY, minutes=minutes))
+            wait = int((o.send_window - (turn.now - sends[0])) / 60) + 1
+            turn.say(say(TOO_MANY, minutes=minutes(wait)))
             return
         self._send(turn)
         turn.say(say(RESENT, address=self._address(turn)))
@@ -244,12 +250,16 @@ class Code(Step):
         o = self.options
         code = f"{secrets.randbelow(10**self.length):0{self.length}d}"
         message = self._outgoing(
-            turn, MAIL_BODY if o.channel == "email" else SMS_BODY, code=code, minutes=o.ttl // 60
+            turn,
+            o.mail_body if o.channel == "email" else o.sms_body,
+            o.mail_subject,
+            code=code,
+            minutes=minutes(o.ttl // 60),
         )
         return code_digest(turn.services.secret, self._scope(turn), code), message
 
     def _outgoing(
-        self, turn: Turn, body: str, subject: str = MAIL_SUBJECT, **params: str | int
+        self, turn: Turn, body: str, subject: str = MAIL_SUBJECT, **params: Param
     ) -> Outgoing:
         o = self.options
         return ConversationOutgoing(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 
+from dialogs import durations
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.steps.base import Message, Target, register, wired
@@ -22,7 +23,7 @@ CODE_EXPIRED = N_(
 )
 JOIN = N_("Join the video consultation")
 TOO_MANY_TRIES = N_(
-    "Too many wrong access codes. Please try again in {minutes} minutes, or send /human and a "
+    "Too many wrong access codes. Please try again in {minutes}, or send /human and a "
     "person will help you."
 )
 ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
@@ -58,8 +59,8 @@ class AccessCode(TextAnswer):
             t for t in turn.state.failures.get(self.kind, []) if turn.now - t < o.failure_window
         ]
         if len(recent) >= o.max_failures:
-            minutes = math.ceil((o.failure_window - (turn.now - recent[0])) / 60)
-            turn.say(Text(o.too_many, {"minutes": minutes}))
+            wait = math.ceil((o.failure_window - (turn.now - recent[0])) / 60)
+            turn.say(Text(o.too_many, {"minutes": durations.minutes(wait)}))
             return None
         access = await guests.find_access_code(normalise_access_code(text))
         if access is None or not access.usable(turn.now):

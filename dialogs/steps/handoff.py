@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.durations import minutes
 from dialogs.effects import StoreToken
 from dialogs.errors import ConfigError
 from dialogs.events import Event, EventKind
@@ -31,6 +32,7 @@ STILL_WAITING = N_("Please use the button above to continue on our secure page."
 PORTAL_READY = N_("Your password is set. This button opens the customer portal's login page.")
 OPEN_PORTAL = N_("Open the customer portal")
 PORTAL_PREFIX = "portal:"
+PAGE_INTRO = N_("Choose the password for your customer portal account. It needs:")
 
 
 def token_hash(token: str) -> str:
@@ -82,6 +84,8 @@ class Handoff(Step):
         mode: HandoffMode = HandoffMode.PAGE
         policy: PasswordPolicy = PasswordPolicy()
         pin: PinPolicy = PinPolicy()
+        # The password page's first line: it names the product the account is for.
+        page_intro: Message = PAGE_INTRO
         portal_link: bool = False  # on success, offer a button to the portal's login page
         done: Target | None = None  # where the flow goes when the page reports success
 
@@ -112,7 +116,7 @@ class Handoff(Step):
         own_page = self.options.mode is HandoffMode.PAGE
         url = self.url(services, token)
         link = Button(Text(self.options.button), ButtonKind.LINK, url, in_app=own_page)
-        turn.say(turn.text(self.options.text, minutes=ttl // 60), (link,))
+        turn.say(turn.text(self.options.text, minutes=minutes(ttl // 60)), (link,))
 
     def url(self, services: Services, token: str) -> str:
         if self.options.mode is HandoffMode.PAGE:

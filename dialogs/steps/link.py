@@ -13,6 +13,7 @@ import hmac
 import secrets
 from typing import Literal
 
+from dialogs.durations import hours
 from dialogs.effects import StoreToken
 from dialogs.events import Event, EventKind
 from dialogs.i18n import N_
@@ -31,7 +32,7 @@ LINK_PROMPT = N_(
 LINK_SUBJECT = N_("Confirm your e-mail address")
 LINK_BODY = N_(
     "Please confirm your e-mail address by opening this link:\n\n{url}\n\n"
-    "The link works once and for {hours} hours. If you did not ask for it, ignore this message."
+    "The link works once and for {hours}. If you did not ask for it, ignore this message."
 )
 RESEND_LINK = N_("Send a new link")
 OPEN_THE_LINK = N_("Please open the link in the e-mail we sent you; there is nothing to type here.")
@@ -84,7 +85,7 @@ class EmailLink(Code):
             )
         )
         url = f"{turn.services.public_url.rstrip('/')}/{VERIFY_PATH}/{token}"
-        message = self._outgoing(turn, LINK_BODY, LINK_SUBJECT, url=url, hours=o.ttl // 3600)
+        message = self._outgoing(turn, LINK_BODY, LINK_SUBJECT, url=url, hours=hours(o.ttl // 3600))
         return digest, message
 
     async def handle(self, turn: Turn, event: Event) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bot import links
 from bot.links import issue_invitation
 from bot.web import web_app_for
+from dialogs import durations
 from dialogs.effects import SaveProfile
 from dialogs.engine import NEED_HELP
 from dialogs.events import ConversationKey
@@ -29,7 +30,7 @@ from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
 from dialogs.navigation import NOTHING_BEFORE, PREVIOUS_ANSWER
 from dialogs.render import render
-from dialogs.replies import Text
+from dialogs.replies import Param, Text
 from dialogs.steps import code as code_step
 from dialogs.steps import guest as guest_step
 from dialogs.steps import profile as profile_step
@@ -81,7 +82,7 @@ class De:
     def __init__(self, bot: RunningBot, gateway: SmsGateway, clock: Clock, web: TestClient) -> None:
         self.bot, self.gateway, self.clock, self.web = bot, gateway, clock, web
 
-    def t(self, msgid: str, locale: str, **params: str | int) -> str:
+    def t(self, msgid: str, locale: str, **params: Param) -> str:
         escape = lambda value: html.escape(value, quote=False)  # noqa: E731
         return render(Text(msgid, params), self.bot.app.catalogs, locale, escape)
 
@@ -197,9 +198,13 @@ async def test_practice_edition_with_sms_two_factor(
         alice = de.bot.customer(user_id=501, language_code=locale)
         await choose_username(de, alice, locale, await de.invite(locale, "practice"))
 
-        assert await alice.send("Dr.Mueller") == [de.t(text_of("password"), locale, minutes=30)]
+        assert await alice.send("Dr.Mueller") == [
+            de.t(text_of("password"), locale, minutes=durations.minutes(30))
+        ]
         assert [b["text"] for b in alice.keyboard] == [de.t(OPEN, locale)]
-        assert await de.set_password(alice) == [de.t(text_of("pin"), locale, minutes=30)]
+        assert await de.set_password(alice) == [
+            de.t(text_of("pin"), locale, minutes=durations.minutes(30))
+        ]
         assert [b["text"] for b in alice.keyboard] == [de.t(text_of("pin", "button"), locale)]
         assert await de.set_pin(alice) == [de.t(text_of("two_factor"), locale)]
 
@@ -258,7 +263,9 @@ async def test_practice_edition_activate_two_factor_later(
     async with de_bot(tmp_path, app_redis) as de:
         alice = de.bot.customer(user_id=502, language_code=locale)
         assert await alice.send(f"/start {await de.invite(locale, 'practice')}")
-        assert await alice.send("anna_schmidt") == [de.t(text_of("password"), locale, minutes=30)]
+        assert await alice.send("anna_schmidt") == [
+            de.t(text_of("password"), locale, minutes=durations.minutes(30))
+        ]
         await de.set_password(alice)
         assert await de.set_pin(alice) == [de.t(text_of("two_factor"), locale)]
         later = de.t(text_of("two_factor", "no_label"), locale)
@@ -281,7 +288,9 @@ async def test_solo_edition_reorders_and_leaves_out_steps(
         await choose_username(de, alice, locale, await de.invite(locale, "solo"))
         assert await alice.send("praxis-lang") == [de.t(text_of("visibility"), locale)]
         hidden = de.t(text_of("visibility", "no_label"), locale)
-        assert await alice.press(hidden) == [de.t(text_of("password"), locale, minutes=30)]
+        assert await alice.press(hidden) == [
+            de.t(text_of("password"), locale, minutes=durations.minutes(30))
+        ]
         assert await de.set_password(alice) == [de.t(text_of("finished"), locale)]
 
         profile = await SqlProfiles(de.bot.app.db).get_profile("praxis-lang")
@@ -381,7 +390,7 @@ async def test_guessing_access_codes_is_throttled_even_across_cancel(
         await guest.send("/cancel")  # starting over does not reset the count
         await guest.send(f"/start {GUEST.id}")
         assert await guest.send("ABCDE00004") == [de.t(guest_step.CODE_UNKNOWN, "de")]
-        too_many = [de.t(guest_step.TOO_MANY_TRIES, "de", minutes=15)]
+        too_many = [de.t(guest_step.TOO_MANY_TRIES, "de", minutes=durations.minutes(15))]
         assert await guest.send(code) == too_many  # even the right one, for now
         de.clock.now += 15 * 60
         assert (await guest.send(code))[0] == de.t(

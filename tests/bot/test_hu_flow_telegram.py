@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.links import add_link_routes
 from bot.web import create_web_app
+from dialogs import durations
 from dialogs.commands import RESUME
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
@@ -168,7 +169,7 @@ async def walk_registration(bot: RunningBot, locale: str) -> None:
 
     assert await anna.send("I have opened it") == [t(link_step.OPEN_THE_LINK, locale)]
     assert await open_link(bot, str(mail.params["url"])) == 200
-    assert anna.read_new() == [t(text("password"), locale, minutes=30)]
+    assert anna.read_new() == [t(text("password"), locale, minutes=durations.minutes(30))]
     await open_hand_off_page(bot, anna.link(), locale)
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from dialogs import durations
 from dialogs.engine import NEED_HELP
 from dialogs.navigation import PREVIOUS_ANSWER
-from dialogs.replies import Text
+from dialogs.replies import Text, say_n
 from dialogs.steps import code as code_step
 from dialogs.steps import phone as phone_step
 from tests.bot.harness import RunningBot
@@ -52,7 +53,7 @@ def opened(locale: str) -> list[str]:
     """What the customer reads once the number is confirmed."""
     return [
         t(text("opened"), locale, phone=SHOWN, email=EMAIL),
-        t(text("password"), locale, minutes=30),
+        t(text("password"), locale, minutes=durations.minutes(30)),
     ]
 
 
@@ -160,7 +161,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
         wrong = "00000000" if first != "00000000" else "11111111"
         wrong_reply = Text(code_step.WRONG[0], {"count": 4}, plural=code_step.WRONG[1], count=4)
         assert await ainur.send(wrong) == [words(wrong_reply, locale)]
-        assert await ainur.send("1234") == [t(code_step.WRONG_FORM, locale, length=8)]
+        assert await ainur.send("1234") == [words(say_n(code_step.WRONG_FORM, 8, length=8), locale)]
 
         # Resend: not before 60 s, then a new code.
         wait = Text(code_step.WAIT[0], {"count": 30}, plural=code_step.WAIT[1], count=30)
@@ -229,5 +230,5 @@ async def test_kk_step_numbers_never_jump_when_the_sms_is_skipped(
         said += await ainur.share_contact("77025550101")
         steps = [text(s) for s in ("email", "phone", "phone_confirmed", "password")]
         assert [s.split(".")[0] for s in steps] == [f"Step {n} of 4" for n in range(1, 5)]
-        expected = [t(s, locale, phone=SHOWN, minutes=30) for s in steps]
+        expected = [t(s, locale, phone=SHOWN, minutes=durations.minutes(30)) for s in steps]
         assert [m for m in said if m in expected] == expected

@@ -21,6 +21,7 @@ import pytest
 from bot import links
 from bot.links import add_link_routes
 from bot.web import serving, web_app_for
+from dialogs import durations
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.steps import code as code_step
 from dialogs.steps import contract_verify as contract_steps
@@ -205,7 +206,7 @@ async def walk_the_verification_link(bed: PlBed, alice: Customer, locale: str) -
     status, page = await bed.open(third)  # opening it continues this same conversation
     assert status == 200
     assert t(links.VERIFIED, locale) in page
-    assert alice.read_new() == [t(text_of("password"), locale, minutes=30)]
+    assert alice.read_new() == [t(text_of("password"), locale, minutes=durations.minutes(30))]
     assert alice.link().startswith(f"{PUBLIC}/password/")
     status, page = await bed.open(third)
     assert (status, t(links.VERIFY_USED, locale) in page) == (410, True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dialogs import durations
 from dialogs.commands import HUMAN
 from dialogs.i18n import SUPPORTED_LOCALES
 from dialogs.replies import Text
@@ -111,7 +112,7 @@ async def test_a_changed_address_says_what_happens_and_where(tmp_path: Path, loc
         assert await alice.press(resend) == [t(code_step.RESENT, locale, address=OFFICE)]
         sent = await mailed(bot)
         assert [to for to, _code in sent] == [ACCOUNTING, OFFICE]
-        assert await alice.send(sent[-1][1]) == [t(HANDOFF, locale, minutes=30)]
+        assert await alice.send(sent[-1][1]) == [t(HANDOFF, locale, minutes=durations.minutes(30))]
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
@@ -150,4 +151,4 @@ async def test_wrong_codes_count_per_conversation_not_per_code(tmp_path: Path, l
         ]
         code = (await mailed(bot))[-1][1]  # the fifth wrong code still counts
         assert await alice.send(wrong_for(code)) == [tn(code_step.WRONG, 3, locale)]
-        assert await alice.send(code) == [t(HANDOFF, locale, minutes=30)]
+        assert await alice.send(code) == [t(HANDOFF, locale, minutes=durations.minutes(30))]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dialogs import durations
 from dialogs.ports import SendLimiter
 from dialogs.steps import code as code_step
 from storage.db import create_engine, migrate
@@ -105,7 +106,7 @@ async def test_sixth_code_to_one_address_is_refused_across_conversations(
                 t(code_step.RESENT, "en", address="demo@example.com")
             ]
             await bot.app.effects.outbox.drain()
-            assert alice.read_new() == [t(code_step.TOO_MANY, "en", minutes=6)]
+            assert alice.read_new() == [t(code_step.TOO_MANY, "en", minutes=durations.minutes(6))]
             assert len(mailbox.mails) == 5
             clock.now = 1_800_000_000.0 + 600  # the first send leaves the window
             assert await alice.press(t(code_step.RESEND, "en")) == [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.outbox import DELIVERY_FAILED
+from dialogs import durations
 from dialogs.steps import code as code_step
 from tests.bot.harness import RunningBot
 from tests.bot.test_bg_flow_telegram import CODE, HANDOFF, NO_MATCH, t
@@ -50,7 +51,7 @@ async def test_bg_flow_finishes_with_the_code_from_the_mail(
 
             (mail,) = mailbox.mails
             assert mailbox.envelopes == [("portal@example.com", ["demo@example.com"])]
-            assert mail["Subject"] == t(code_step.MAIL_SUBJECT, locale)
+            assert mail["Subject"] == t("Your PIN", locale)  # the bg flow's mail_subject
             assert mail["Content-Language"] == locale
             plain, rich = mailbox.parts()
             code = mailbox.code()
@@ -59,7 +60,7 @@ async def test_bg_flow_finishes_with_the_code_from_the_mail(
             assert code in rich
             assert "http" not in plain
             assert "href" not in rich
-            assert await alice.send(code) == [t(HANDOFF, locale, minutes=30)]
+            assert await alice.send(code) == [t(HANDOFF, locale, minutes=durations.minutes(30))]
 
 
 async def test_known_and_unknown_identities_get_the_same_reply_and_no_mail(
@@ -106,4 +107,6 @@ async def test_smtp_down_the_customer_is_told_and_can_resend_when_it_is_back(
             ]
             await bot.app.effects.outbox.drain()
             assert len(mailbox.mails) == 1
-            assert await alice.send(mailbox.code()) == [t(HANDOFF, "en", minutes=30)]
+            assert await alice.send(mailbox.code()) == [
+                t(HANDOFF, "en", minutes=durations.minutes(30))
+            ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.outbox import DELIVERY_FAILED
+from dialogs import durations
 from dialogs.commands import RESUME
 from dialogs.steps import code as code_step
 from storage.models import OutboxJournalRow
@@ -68,6 +69,8 @@ async def test_a_mail_in_flight_when_the_process_stops_is_told_by_the_next_proce
                 t(code_step.RESENT, "bg", address="demo@example.com")
             ]
             await outbox.drain()
-            assert await alice.send(mailbox.code()) == [t(HANDOFF, "bg", minutes=30)]
+            assert await alice.send(mailbox.code()) == [
+                t(HANDOFF, "bg", minutes=durations.minutes(30))
+            ]
         async with second.app.db.connect() as connection:
             assert (await connection.execute(select(OutboxJournalRow))).all() == []

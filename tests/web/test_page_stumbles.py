@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Page
 from bot import passwords
 from bot.pages import password, pin
 from bot.pages.guard import Limits
+from dialogs import durations
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text
@@ -107,7 +108,7 @@ async def test_a_rate_limited_pin_page_speaks_the_tokens_language(
         await page.wait_for_load_state()
         heading, text = await heading_and_text(page)
         assert heading == t(pin.TITLE, "kk")
-        assert t(password.TOO_MANY, "kk", minutes=10) in text
+        assert t(password.TOO_MANY, "kk", minutes=durations.minutes(10)) in text
         await page.context.close()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.passwords import CommonPasswords, SecretHasher, problems
+from bot.passwords import RULE_LENGTH, TOO_LONG, CommonPasswords, SecretHasher, problems
 from bot.pin import generate_pin, pin_pdf, pin_problems
 from dialogs.flow import load_flow
 from dialogs.steps.handoff import Handoff, PasswordPolicy, PinPolicy, token_hash
@@ -31,10 +31,10 @@ def named(policy: PasswordPolicy, password: str, again: str | None = None) -> li
 def test_the_default_is_nist_length_and_common_list_only() -> None:
     default = PasswordPolicy()
     assert named(default, "all lower case and spaces") == []
-    assert named(default, "short") == ["At least {count} characters"]
+    assert named(default, "short") == [RULE_LENGTH[0]]
     assert named(default, "Password1") == ["Not a commonly used or example password"]
     assert named(default, "x" * 128) == []
-    assert named(default, "x" * 129) == ["At most {count} characters"]
+    assert named(default, "x" * 129) == [TOO_LONG[0]]
     assert named(default, "same thing", "same thinG") == ["Both entries match"]
 
 
