@@ -165,8 +165,9 @@ class Engine:
         if target is None:
             if event.kind is not EventKind.BUTTON:  # a press of "send again" is no mistake
                 self._count_attempt(turn, step_id)
-        elif target == "@human":
-            await human(self.nav, turn, event)
+        elif target == "@human":  # a button's value ("human") is no reason for the ticket
+            reason = "" if event.kind is EventKind.BUTTON else event.text
+            await human(self.nav, turn, dataclasses.replace(event, text=reason))
         elif target == "@cancel":
             await COMMANDS["cancel"](self.nav, turn, event)
         elif target == "@restart":

@@ -127,6 +127,8 @@ class SqlTickets:
             number = result.scalar()
             if number is None:
                 return None
+            if not ticket.description:  # a /human without words: no empty first entry
+                return int(number)
             await connection.execute(
                 insert(TicketMessageRow).values(
                     ticket_id=number,

@@ -162,7 +162,7 @@ class SupportDesk:
         customer = request.customer_id or await self.store.customer_of(request.key)
         default_title = CALLBACK_TITLE if kind is TicketKind.CALLBACK else HELP_TITLE
         title = request.reason.splitlines()[0][:80] if request.reason else ""
-        title = title or self.catalogs.gettext(default_title, request.locale)
+        title = title or self.catalogs.gettext(default_title, self.locale)  # the agents' topic
         ticket = NewTicket(
             ref=secrets.token_urlsafe(12),
             key=request.key,
