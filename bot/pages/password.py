@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -74,21 +75,33 @@ def _data(words: Words, policy: PasswordPolicy) -> dict[str, str]:
     }
 
 
-async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """What the issuing step says about its page: the policy, and the intro that names the
+    product (the flow's ``intro``; by default the customer portal)."""
+
+    policy: PasswordPolicy
+    intro: str = INTRO
+
+
+async def _policy(pages: Pages, token: TokenInfo) -> PageSpec | None:
     if pages.backend is None:
-        return PasswordPolicy()
+        return PageSpec(PasswordPolicy())
     step = await pages.step_for(token)
-    return None if step is None else step.options.policy
+    if step is None:
+        return None
+    return PageSpec(step.options.policy, step.options.intro or INTRO)
 
 
 def _form_page(
     pages: Pages,
     request: web.Request,
     token: TokenInfo,
-    policy: PasswordPolicy,
+    spec: PageSpec,
     errors: Errors | None = None,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
+    policy = spec.policy
     cookie = pages.csrf.cookie_for(request)
     response = page(
         words,
@@ -100,7 +113,7 @@ def _form_page(
         data=_data(words, policy),
         csrf_field=CSRF_FIELD,
         csrf=pages.csrf.field(cookie, token.token_hash),
-        intro=words(INTRO),
+        intro=words(spec.intro),
         rules=_rules(words, policy, pages),
         unmet=words(UNMET),
         max_length=policy.max_length,
@@ -142,7 +155,7 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         if not backend.signed_in(form, token, pages.clock()):
             return message(words, PAGE_TITLE, words(miniapp.REFUSED), status=403)
         password, repeated = str(form.get("password", "")), str(form.get("confirm", ""))
-        failed = problems(policy, pages.common, password, repeated)
+        failed = problems(policy.policy, pages.common, password, repeated)
         if failed:
             listed = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
             return _form_page(pages, request, token, policy, listed)

@@ -77,6 +77,7 @@ class Handoff(Step):
     class Options(StepOptions):
         text: Message
         button: Message = OPEN
+        intro: Message | None = None  # the page's first line, naming the product
         purpose: str = Field("password", pattern=r"^[a-z]{1,20}$")
         ttl: int | None = Field(None, ge=60, le=14 * 86_400)  # None: PASSWORD_LINK_TTL_MINUTES
         mode: HandoffMode = HandoffMode.PAGE
