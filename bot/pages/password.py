@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -74,29 +75,33 @@ def _data(words: Words, policy: PasswordPolicy) -> dict[str, str]:
     }
 
 
-async def _policy(pages: Pages, token: TokenInfo) -> PasswordPolicy | None:
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """What the issuing step says about its page: the policy, and the intro that names the
+    product (the flow's ``page_intro``; by default the customer portal)."""
+
+    policy: PasswordPolicy
+    intro: str = PAGE_INTRO
+
+
+async def _policy(pages: Pages, token: TokenInfo) -> PageSpec | None:
     if pages.backend is None:
-        return PasswordPolicy()
+        return PageSpec(PasswordPolicy())
     step = await pages.step_for(token)
-    return None if step is None else step.options.policy
-
-
-async def _intro(pages: Pages, token: TokenInfo) -> str:
-    """The flow names its product ("customer portal", "video consultation")."""
-    step = None if pages.backend is None else await pages.step_for(token)
-    return PAGE_INTRO if step is None else step.options.page_intro
+    if step is None:
+        return None
+    return PageSpec(step.options.policy, step.options.page_intro)
 
 
 def _form_page(
     pages: Pages,
     request: web.Request,
     token: TokenInfo,
-    policy: PasswordPolicy,
+    spec: PageSpec,
     errors: Errors | None = None,
-    *,
-    intro: str = PAGE_INTRO,
 ) -> web.Response:
     words = Words(pages.catalogs, token.locale)
+    policy = spec.policy
     cookie = pages.csrf.cookie_for(request)
     response = page(
         words,
@@ -108,7 +113,7 @@ def _form_page(
         data=_data(words, policy),
         csrf_field=CSRF_FIELD,
         csrf=pages.csrf.field(cookie, token.token_hash),
-        intro=words(intro),
+        intro=words(spec.intro),
         rules=_rules(words, policy, pages),
         unmet=words(UNMET),
         max_length=policy.max_length,
@@ -127,7 +132,7 @@ def show(pages: Pages) -> Handler:
         policy = None if token is None else await _policy(pages, token)
         if token is None or policy is None:
             return await invalid(pages, request)
-        return _form_page(pages, request, token, policy, intro=await _intro(pages, token))
+        return _form_page(pages, request, token, policy)
 
     return handle
 
@@ -150,11 +155,10 @@ def submit(pages: Pages, backend: HandoffBackend) -> Handler:
         if not backend.signed_in(form, token, pages.clock()):
             return message(words, PAGE_TITLE, words(miniapp.REFUSED), status=403)
         password, repeated = str(form.get("password", "")), str(form.get("confirm", ""))
-        failed = problems(policy, pages.common, password, repeated)
+        failed = problems(policy.policy, pages.common, password, repeated)
         if failed:
             listed = Errors(words(REFUSED), tuple(words.text(text) for text in failed))
-            intro = await _intro(pages, token)
-            return _form_page(pages, request, token, policy, listed, intro=intro)
+            return _form_page(pages, request, token, policy, listed)
         return await _store(pages, backend, request, token, password)
 
     return handle

@@ -22,8 +22,9 @@ from dialogs import durations
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text
+from dialogs.steps.handoff import PAGE_INTRO
 from tests.conftest import make_settings
-from tests.web.helpers import Clock, page_bed, write_test_flows
+from tests.web.helpers import Clock, page_bed, write_flow, write_test_flows
 from tests.web.pagecheck import browser
 from tests.web.test_accessibility import verify_link
 
@@ -164,4 +165,23 @@ async def test_the_password_rules_speak_to_screen_readers(tmp_path: Path, browse
         assert await page.get_attribute("#toggle", "aria-pressed") == "false"
         await page.click("#toggle")
         assert await page.get_attribute("#toggle", "aria-pressed") == "true"
+        await page.context.close()
+
+
+VIDEO_INTRO = "Choose the password for your video consultation account. It needs:"
+
+
+async def test_the_password_page_names_the_flows_product(tmp_path: Path, browser: Browser) -> None:
+    """Issue 19: the video consultation is not a "customer portal" (the flow's ``page_intro``)."""
+    flows = write_test_flows(tmp_path / "flows")
+    write_flow(flows, "video", page_intro=VIDEO_INTRO)
+    settings = make_settings(tmp_path, portal_handoff_url="https://portal.example.com/in")
+    async with page_bed(settings, flows, Clock()) as bed:
+        page = await english_browser(browser)
+        await page.goto(bed.local(await bed.start("video", user=7, locale="de")))
+        text = await page.inner_text("main")
+        assert t(VIDEO_INTRO, "de") in text
+        assert "Kundenportal" not in text
+        await page.goto(bed.local(await bed.start("kk-policy", user=8, locale="de")))
+        assert t(PAGE_INTRO, "de") in await page.inner_text("main")  # the default
         await page.context.close()
