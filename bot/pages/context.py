@@ -22,6 +22,7 @@ from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs, negotiate
 from dialogs.ports import Clock, StateStore
 from dialogs.state import ConversationState, Status
+from dialogs.steps.basic import Ask
 from dialogs.steps.handoff import Handoff, token_hash
 from storage.accounts import SqlAccounts
 from storage.records import TokenInfo
@@ -40,6 +41,8 @@ class TokenLookup(Protocol):
 class StepResolver(Protocol):
     async def __call__(self, token: TokenInfo) -> Handoff | None: ...
 
+    async def login(self, token: TokenInfo) -> str | None: ...
+
 
 class ConversationSteps:
     """Reads (never writes) the conversation a token is bound to."""
@@ -57,6 +60,22 @@ class ConversationSteps:
         step = flow.steps.get(state.step)
         if isinstance(step, Handoff) and step.stored_purpose() == token.purpose:
             return step
+        return None
+
+    async def login(self, token: TokenInfo) -> str | None:
+        """The e-mail address the customer gave in this conversation (an ``ask`` step with
+        ``validate: email``): the hidden username a password manager saves beside the
+        password. None when the flow asks for none."""
+        snapshot = await self._store.begin(token.key, None)
+        state = ConversationState.decode(snapshot.data)
+        flow = self._flows.get(state.flow)
+        if flow is None:
+            return None
+        for step_id, step in flow.steps.items():
+            if isinstance(step, Ask) and step.options.validator == "email":
+                value = state.answers.get(step.options.save_as or step_id)
+                if value:
+                    return value
         return None
 
 
@@ -118,3 +137,9 @@ class Pages:
         if self.backend is None:
             return None
         return await self.backend.steps(token)
+
+    async def login_for(self, token: TokenInfo) -> str | None:
+        """The account's login (see :meth:`ConversationSteps.login`), if the flow has one."""
+        if self.backend is None:
+            return None
+        return await self.backend.steps.login(token)

@@ -82,6 +82,8 @@ class PageSpec:
 
     policy: PasswordPolicy
     intro: str = PAGE_INTRO
+    username: str | None = None
+    """The account's login, in a hidden field so password managers save the pair."""
 
 
 async def _policy(pages: Pages, token: TokenInfo) -> PageSpec | None:
@@ -90,7 +92,7 @@ async def _policy(pages: Pages, token: TokenInfo) -> PageSpec | None:
     step = await pages.step_for(token)
     if step is None:
         return None
-    return PageSpec(step.options.policy, step.options.page_intro)
+    return PageSpec(step.options.policy, step.options.page_intro, await pages.login_for(token))
 
 
 def _form_page(
@@ -114,6 +116,7 @@ def _form_page(
         csrf_field=CSRF_FIELD,
         csrf=pages.csrf.field(cookie, token.token_hash),
         intro=words(spec.intro),
+        username=spec.username,
         rules=_rules(words, policy, pages),
         unmet=words(UNMET),
         max_length=policy.max_length,

@@ -300,3 +300,37 @@ async def test_the_pin_is_not_stored_without_the_tick(tmp_path: Path, browser: B
         assert account.pin_hash is None
         assert await SqlAccounts(bed.app.db).check_pin(1, lambda _h: True, 0) is PinCheck.NO_PIN
         await page.context.close()
+
+
+async def test_a_hidden_username_lets_password_managers_save_the_account(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """Issue 19: the page carries the login (the e-mail the customer gave in the chat) in a
+    hidden ``autocomplete=username`` field, so a password manager saves the pair; a flow that
+    asks for no e-mail gets no such field. The field is not shown and not sent as a password."""
+    settings = make_settings(tmp_path, portal_url=PORTAL)
+    async with running_bot(settings, clock=Clock()) as bot:
+        web_app = web_app_for(bot.app, bot.transport.push)
+        async with serving(web_app, "127.0.0.1", 0) as runner:
+            assert runner is not None
+            link = await walk_to_the_link(bot, 4343, "bg")
+            page = await browser.new_page()
+            await page.goto(base_url(runner) + "/" + link.split("/", 3)[3])
+            username = page.locator("input[autocomplete=username]")
+            assert await username.count() == 1
+            assert await username.input_value() == "demo@example.com"
+            assert not await username.is_visible()
+            assert await username.get_attribute("name") == "username"
+            assert await username.evaluate("e => e.form && e.form.id") == "password-form"
+            await page.close()
+    flows = write_test_flows(tmp_path / "flows")
+    (tmp_path / "bed").mkdir()
+    bed_settings = make_settings(
+        tmp_path / "bed", portal_handoff_url="https://portal.example.com/in"
+    )
+    async with page_bed(bed_settings, flows, Clock()) as bed:
+        page = await browser.new_page()
+        await page.goto(bed.local(await bed.start("kk-policy", user=5, locale="kk")))
+        assert await page.locator("#password").count() == 1
+        assert await page.locator("input[autocomplete=username]").count() == 0
+        await page.close()
