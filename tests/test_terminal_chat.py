@@ -47,7 +47,7 @@ def test_logs_stay_out_of_the_chat_and_a_mail_is_printed_once(tmp_path: Path) ->
     assert not [line for line in result.stdout.splitlines() if LOG_LINE.match(line)]
     assert not re.search(r" (DEBUG|INFO) ", result.stderr), result.stderr
     (mail,) = re.findall(r"^\[development email to demo@example\.com\] (.*)$", result.stdout, re.M)
-    assert mail == "Subject: Your confirmation code"
+    assert mail == "Subject: Your PIN"  # the bg flow calls its code a PIN (mail_subject)
     codes = re.findall(r"^    .*\b(\d{6})\b", result.stdout, re.M)
     assert len(codes) == 1
     assert result.stdout.count(codes[0]) == 1
