@@ -8,11 +8,10 @@ Screenshots go to tests/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from bot import passwords
 from bot.pages.password import SAVED_TITLE
@@ -32,30 +31,13 @@ from tests.web.helpers import (
     page_bed,
     write_test_flows,
 )
+from tests.web.pagecheck import browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PORTAL = "https://portal.example.com/login"
 CATALOGS = Catalogs()
+__all__ = ["browser"]  # the Chromium fixture, shared with the other page tests
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def ticks(page: Page) -> dict[str, bool]:
