@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.customers import valid_eik
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
@@ -26,7 +27,6 @@ from dialogs.engine import Outcome
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.i18n import Catalogs
 from dialogs.render import render
-from dialogs.taxids import normalise_bg_eik
 from tests.crm.server import FakeCrm
 
 KNOWN_EIK, WRONG_EMAIL = "175074752", "someone@example.com"
@@ -34,13 +34,7 @@ KNOWN_EIK, WRONG_EMAIL = "175074752", "someone@example.com"
 
 def unknown_eik(index: int) -> str:
     """A valid EIK the demo CRM does not have."""
-    base = f"{30_000_000 + index:08d}"
-    for digit in "0123456789":
-        try:
-            return normalise_bg_eik(base + digit)
-        except ValueError:
-            continue
-    raise ValueError(base)
+    return valid_eik(30_000_000 + index)
 
 
 @dataclass(frozen=True)
