@@ -40,9 +40,7 @@ async def test_a_commit_behind_undelivered_items_only_queues_them(store: StateSt
         CommitResult.QUEUED
     )
     # The holder settles the first turn and is handed the second, in order.
-    assert await owed(store).settle(KEY, ["000000000001.000"]) == [
-        ("000000000002.000", b"second")
-    ]
+    assert await owed(store).settle(KEY, ["000000000001.000"]) == [("000000000002.000", b"second")]
     assert await owed(store).settle(KEY, ["000000000002.000"]) == []
     # Nothing owed any more: the next commit leads again.
     assert await store.commit(KEY, 2, b"c", 3, [("000000000003.000", b"third")]) is (
