@@ -81,8 +81,10 @@ class _Conversation:
     task: asyncio.Task[None] | None = None
     finished: bool = False  # its last settle ended the lease: new work needs a new task
 
-    def add(self, items: Sequence[OwedItem]) -> int:
-        fresh = [item for item in items if item.id == "" or item.id not in self.known]
+    def add(self, items: Sequence[OwedItem], *, committed: bool = False) -> int:
+        """Queue items; ``committed``: just committed by this process, so new by definition
+        (read back from the store, items already queued here are skipped)."""
+        fresh = [i for i in items if committed or i.id == "" or i.id not in self.known]
         for item in fresh:
             if item.id:
                 self.known.add(item.id)
@@ -129,7 +131,7 @@ class Dispatcher:
         conversation = self._active.get(key)
         if conversation is not None and (conversation.leased or lead):
             conversation.leased = True
-            conversation.add(items)
+            conversation.add(items, committed=True)
         elif conversation is None and lead and not self._closing:
             self._start(key, items, leased=True)
 
@@ -168,15 +170,17 @@ class Dispatcher:
         IN_BACKGROUND.set(True)  # off the update's path (the benchmark counts it apart)
         try:
             while True:
-                await asyncio.gather(self._lane(conversation, CHAT), self._lane(conversation, SLOW))
+                await self._lanes(conversation)
                 conversation.delivered.set()
                 if not conversation.leased:
                     return
-                conversation.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(conversation.wake.wait(), self.linger_seconds)
-                if not conversation.empty():
-                    continue
+                if self.linger_seconds:
+                    conversation.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.linger_seconds):
+                            await conversation.wake.wait()
+                    if not conversation.empty():
+                        continue
                 if not await self._settle(conversation):
                     conversation.finished = True
                     self._forget(conversation)
@@ -189,6 +193,19 @@ class Dispatcher:
         if self._active.get(conversation.key) is conversation:
             del self._active[conversation.key]
 
+    async def _lanes(self, conversation: _Conversation) -> None:
+        """Both lanes until empty; the slow one in a task of its own only when it has work
+        (most turns owe only replies)."""
+        while not conversation.empty():
+            if conversation.lanes[SLOW]:
+                slow = asyncio.ensure_future(self._lane(conversation, SLOW))
+                try:
+                    await self._lane(conversation, CHAT)
+                finally:
+                    await asyncio.gather(slow, return_exceptions=True)
+            else:
+                await self._lane(conversation, CHAT)
+
     async def _settle(self, conversation: _Conversation) -> bool:
         """Mark what was done; False when nothing more is owed (the lease ended)."""
         done = list(conversation.done)
@@ -200,9 +217,11 @@ class Dispatcher:
                 log.warning("could not settle %s; trying again", conversation.key, exc_info=True)
                 await asyncio.sleep(1.0)
         del conversation.done[: len(done)]
+        conversation.known.difference_update(done)  # gone from the store: ids may come again
         if not remaining:
             return False
-        conversation.add([self.codec.decode(blob) for _, blob in remaining])
+        known = conversation.known
+        conversation.add([self.codec.decode(blob) for id_, blob in remaining if id_ not in known])
         return True
 
     async def _lane(self, conversation: _Conversation, lane: str) -> None:
@@ -288,6 +307,7 @@ class Dispatcher:
                 done = list(conversation.done)
                 await self.store.settle(conversation.key, done)
                 del conversation.done[: len(done)]
+                conversation.known.difference_update(done)
 
     # -- stopping ------------------------------------------------------------------------
 
