@@ -235,17 +235,25 @@ async def postgres_database() -> AsyncIterator[tuple[str, str]]:
         await admin.close()
 
 
-async def cut_postgres(name: str) -> int:
-    """``pg_terminate_backend`` on every connection to database ``name``: how many."""
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        rows = await admin.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+async def cut_postgres(admin: asyncpg.Connection, name: str, *, busy_within: float) -> int:
+    """``pg_terminate_backend`` on every connection to database ``name``: at the first moment
+    within ``busy_within`` seconds when one of them is inside a query or a transaction (else
+    when the time is up, idle ones then). Returns how many were terminated."""
+    deadline = time.monotonic() + busy_within
+    while time.monotonic() < deadline:
+        busy = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'"
+            " AND pid <> pg_backend_pid()",
             name,
         )
-    finally:
-        await admin.close()
+        if busy:
+            break
+        await asyncio.sleep(0.003)
+    rows = await admin.fetch(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = $1 AND pid <> pg_backend_pid()",
+        name,
+    )
     return sum(1 for row in rows if row[0])
 
 
@@ -344,7 +352,7 @@ class Bot:
 
 
 def bot_env(
-    tmp: Path, api: FakeBotApi, redis: RedisServer, database_url: str, smtp_port: int
+    api: FakeBotApi, redis: RedisServer, database_url: str, smtp_port: int
 ) -> dict[str, str]:
     port = free_port()
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TZ") if name in os.environ}
@@ -386,7 +394,6 @@ class Telegram:
     retries: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
-    posted: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def deliver(self, update: JSON) -> None:
         backoff = 0.2
@@ -398,8 +405,6 @@ class Telegram:
         while True:
             self.posts += 1
             self.in_flight += 1
-            self.posted.set()
-            self.posted = asyncio.Event()
             try:
                 async with self.session.post(
                     self.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
@@ -721,7 +726,7 @@ async def run_scenario(name: str, tmp: Path, chaos: Chaos, customers: int = CUST
             smtp_server(Mailbox()) as mailbox,
             aiohttp.ClientSession() as session,
         ):
-            env = bot_env(tmp, api, redis, database_url, mailbox.port)
+            env = bot_env(api, redis, database_url, mailbox.port)
             bot = Bot(env, tmp)
             loaded = bot.onboard("crm", "load", str(write_crm(tmp / "crm.yaml", customers)))
             assert loaded.returncode == 0, loaded.stdout + loaded.stderr

@@ -12,9 +12,17 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from tests.chaos.harness import Scene, Tally, cut_postgres, pid_of_socket, run_scenario
+from tests.chaos.harness import (
+    PG_ADMIN_DSN,
+    Scene,
+    Tally,
+    cut_postgres,
+    pid_of_socket,
+    run_scenario,
+)
 
 pytestmark = [
     pytest.mark.chaos,
@@ -109,12 +117,17 @@ async def restart_redis(scene: Scene, done: asyncio.Event) -> str:
 
 
 async def cut_database(scene: Scene, done: asyncio.Event) -> str:
-    """``pg_terminate_backend`` on every connection of the bot's database, every 0.5–1.5 s."""
+    """Every 0.3–1 s, ``pg_terminate_backend`` on every connection of the bot's database, at
+    a moment when one of them is inside a query or transaction if that comes within 0.3 s."""
     chance = random.Random(1403)
     cuts = connections = 0
-    while not await _pause(done, chance.uniform(0.5, 1.5)):
-        connections += await cut_postgres(scene.database)
-        cuts += 1
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        while not await _pause(done, chance.uniform(0.3, 1.0)):
+            connections += await cut_postgres(admin, scene.database, busy_within=0.3)
+            cuts += 1
+    finally:
+        await admin.close()
     return f"PostgreSQL cut {cuts} times ({connections} connections terminated)"
 
 
