@@ -576,6 +576,7 @@ class Tally:
     applied: int = 0
     lost: int = 0
     applied_twice: int = 0
+    versioned: int = 0  # conversations whose applied turns were read from the state's version
     replies_owed: int = 0
     replies_delivered: int = 0
     replies_duplicated: int = 0
@@ -594,7 +595,8 @@ class Tally:
             f"  customers {self.customers}, unfinished {self.unfinished};"
             f" webhook answers {self.webhook}",
             f"  updates: sent {self.updates_sent}, applied {self.applied}, lost {self.lost},"
-            f" applied twice {self.applied_twice}",
+            f" applied twice {self.applied_twice}"
+            f" (turns read from the state of {self.versioned} conversations)",
             f"  replies: owed {self.replies_owed}, delivered {self.replies_delivered},"
             f" duplicated {self.replies_duplicated}, other (errors) {self.other_replies}",
             f"  mails: owed {self.mails_owed}, delivered {self.mails_delivered},"
@@ -678,6 +680,7 @@ def _audit_state(tally: Tally, customer: Customer, state: JSON | None) -> None:
     version = str((state or {}).get("v", ""))
     if version.isdigit():
         applied = int(version)
+        tally.versioned += 1
         tally.applied += min(applied, sent)
         if applied > sent:
             tally.applied_twice += applied - sent
