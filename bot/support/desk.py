@@ -164,7 +164,8 @@ class SupportDesk:
         title = request.reason.splitlines()[0][:80] if request.reason else ""
         title = title or self.catalogs.gettext(default_title, self.locale)  # the agents' topic
         ticket = NewTicket(
-            ref=ref or secrets.token_urlsafe(12),  # the owed item's: a second run finds it
+            # the turn's (the conversation follows it), else the owed item's: a rerun finds it
+            ref=request.ref or ref or secrets.token_urlsafe(12),
             key=request.key,
             locale=request.locale,
             title=title,

@@ -61,7 +61,7 @@ async def test_human_records_the_request_with_context(tmp_path: Path) -> None:
         alice = bot.customer(language_code="bg")
         await alice.send("/start")
         await alice.send("175074752")
-        assert await alice.send("/human my e-mail changed") == [t(commands.HUMAN, "bg")]
+        assert await alice.send("/human my e-mail changed") == [t(commands.HUMAN_PAUSED, "bg")]
         async with bot.app.db.connect() as connection:
             rows = (
                 await connection.execute(

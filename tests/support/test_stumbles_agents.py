@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stumbles
 
 
 async def help_ticket(bot: RunningBot, customer: Customer) -> int:
-    assert await customer.send("/human") == [t(bot, commands.HUMAN, customer.language_code)]
+    assert await customer.send("/human") == [t(bot, commands.HUMAN_WRITE, customer.language_code)]
     (topic,) = bot.api.calls_to("createForumTopic")
     return int(topic.result["message_thread_id"])
 
