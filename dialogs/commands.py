@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from dialogs.events import Event
-from dialogs.help_ticket import HUMAN, HUMAN_PAUSED, HUMAN_WRITE, ask_for_a_person
+from dialogs.help_ticket import ask_for_a_person
 from dialogs.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES
 from dialogs.navigation import Navigator
 from dialogs.replies import Button, ButtonKind, Text, say
@@ -127,8 +127,6 @@ async def unknown(nav: Navigator, turn: Turn, event: Event) -> None:
     turn.say(Text(UNKNOWN_COMMAND))
     nav.reprompt(turn)
 
-
-__all__ = ["HUMAN", "HUMAN_PAUSED", "HUMAN_WRITE"]  # the texts of /human live with it
 
 COMMANDS: dict[str, Command] = {
     "start": start,

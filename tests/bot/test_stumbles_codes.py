@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dialogs import durations
-from dialogs.commands import HUMAN_PAUSED
+from dialogs.help_ticket import HUMAN_PAUSED
 from dialogs.i18n import SUPPORTED_LOCALES
 from dialogs.replies import Text
 from dialogs.steps import code as code_step

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.support import desk
-from dialogs import commands
+from dialogs.help_ticket import HUMAN_WRITE
 from dialogs.render import render
 from dialogs.replies import say_n
 from dialogs.steps import tickets as steps
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.stumbles
 
 
 async def help_ticket(bot: RunningBot, customer: Customer) -> int:
-    assert await customer.send("/human") == [t(bot, commands.HUMAN_WRITE, customer.language_code)]
+    assert await customer.send("/human") == [t(bot, HUMAN_WRITE, customer.language_code)]
     (topic,) = bot.api.calls_to("createForumTopic")
     return int(topic.result["message_thread_id"])
 
