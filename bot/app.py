@@ -196,6 +196,7 @@ async def build_app(
         profiles=profiles,
         guests=SqlGuestCodes(db),
         live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
+        time_zones=settings.zones,
     )
     codec = SealedCodec(secret.encode())
     engine: Engine = InvitationEngine(

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialogs.errors import ConfigError
+from dialogs.zones import DEFAULT_ZONES, parse_zones
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///onboard.db"
 BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
         "auto", description="One forum topic per ticket; auto = when the group is a forum"
     )
     support_locale: str = Field("en", description="Language of ticket cards in the group")
+    time_zones: str = Field(
+        "", description="Zone of times shown per language, e.g. pl=Europe/Warsaw; unset = country's"
+    )
     # -- the company's CRM asked live over HTTP (issue 21, docs/crm-api.yaml) -----------------
     crm_lookup_url: str | None = Field(None, description="CRM look-up API; unset = local copy")
     crm_lookup_token: SecretStr | None = Field(None, description="Bearer token or HMAC key")
@@ -100,6 +104,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// address")
         return value
 
+    @field_validator("time_zones")
+    @classmethod
+    def _zones(cls, value: str) -> str:
+        parse_zones(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
@@ -128,6 +138,11 @@ class Settings(BaseSettings):
         """The flows that ask the CRM live (None: every flow)."""
         names = frozenset(name.strip() for name in self.crm_lookup_flows.split(",") if name.strip())
         return names or None
+
+    @property
+    def zones(self) -> dict[str, str]:
+        """Each language's zone of shown times: the defaults, changed by TIME_ZONES."""
+        return {**DEFAULT_ZONES, **parse_zones(self.time_zones)}
 
     @property
     def state_ttl_seconds(self) -> int:

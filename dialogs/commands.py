@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from dialogs.effects import RecordHuman
 from dialogs.events import Event
+from dialogs.help_ticket import ask_for_a_person
 from dialogs.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES
 from dialogs.navigation import Navigator
-from dialogs.ports import HumanRequest
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.steps.tickets import registered_customer
@@ -29,9 +28,6 @@ HELP = N_(
     "/ticket – file a support ticket\n"
     "/tickets – your tickets and their answers\n"
     "/help – show this message"
-)
-HUMAN = N_(
-    "Your request is recorded. A person from our support team will answer you here in this chat."
 )
 TICKET_FLOW = "support-ticket"  # dialogs/flows/support-ticket.yaml
 LIST_STEP = "tickets"  # the step of that flow where /tickets enters
@@ -97,17 +93,7 @@ async def help_(nav: Navigator, turn: Turn, event: Event) -> None:
 
 
 async def human(nav: Navigator, turn: Turn, event: Event) -> None:
-    request = HumanRequest(
-        key=turn.key,
-        flow=turn.state.flow,
-        step=turn.state.step,
-        locale=turn.locale,
-        reason=event.text.strip()[:500],
-        created_at=turn.now,
-        customer_id=turn.state.customer_id,
-    )
-    turn.effects.append(RecordHuman(request))
-    turn.say(Text(HUMAN))
+    ask_for_a_person(nav, turn, event.text)
 
 
 async def ticket(nav: Navigator, turn: Turn, event: Event) -> None:

@@ -25,6 +25,7 @@ from dialogs.effects import Effect
 from dialogs.errors import ConflictError
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FlowRegistry
+from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_question
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
 from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
@@ -138,6 +139,8 @@ class Engine:
         return Turn(event.key, state, flow, self.services, self.services.clock())
 
     async def _dispatch(self, turn: Turn, event: Event) -> None:
+        if await follow_help_ticket(turn, event):
+            return
         if event.kind is EventKind.COMMAND:
             await COMMANDS.get(event.command or "", unknown)(self.nav, turn, event)
             return
@@ -167,6 +170,10 @@ class Engine:
             await self.nav.start(turn, flow)
         elif prefix == "s":
             return False
+        elif event.text == BACK_BUTTON and waiting_question(turn):
+            self.nav.reprompt(turn)  # the help ticket is left: the paused question again
+        elif event.text == BACK_BUTTON:
+            self._idle(turn)
         else:
             turn.say(Text(STALE_BUTTON))
             self.nav.reprompt(turn)

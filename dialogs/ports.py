@@ -194,6 +194,7 @@ class HumanRequest:
     kind: str = "help"
     details: Mapping[str, str] = field(default_factory=dict)
     customer_id: int | None = None  # when the conversation knows the CRM customer
+    ref: str | None = None  # the help ticket's ref, chosen by the turn that follows it
 
 
 class ConsentRecorder(Protocol):

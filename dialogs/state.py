@@ -49,6 +49,9 @@ class ConversationState(BaseModel):
     failures: dict[str, list[float]] = Field(default_factory=dict)
     """Recent failed tries of a guessable secret, per kind (e.g. access codes); unlike the
     answers, kept across /cancel and /start so starting over does not reset the count."""
+    help_ticket: str | None = None
+    """The ref of the help ticket /human opened: until the customer goes back (a button, a
+    command), what they type or send goes there, not to the paused question."""
     updated_at: float = 0.0
 
     def encode(self) -> bytes:
@@ -67,3 +70,4 @@ class ConversationState(BaseModel):
         self.history.clear()
         self.codes.clear()
         self.customer_id = None
+        self.help_ticket = None

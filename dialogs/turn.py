@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from dialogs.effects import Effect
@@ -20,6 +21,7 @@ from dialogs.ports import (
 from dialogs.replies import Button, Param, Reply, Text
 from dialogs.state import ConversationState
 from dialogs.validators import display_phone
+from dialogs.zones import DEFAULT_ZONES, zone_of
 
 if TYPE_CHECKING:
     from dialogs.flow import Flow
@@ -42,6 +44,8 @@ class Services:
     guests: GuestSessions | None = None  # de: guests' access codes to a session
     tickets: TicketLookup | None = None  # support tickets and the user -> customer link
     live: LiveLookups | None = None  # the company's CRM asked over HTTP (issue 21)
+    time_zones: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ZONES)
+    """Per language: the zone of the times shown (``TIME_ZONES``; dialogs/zones.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,11 @@ class Turn:
     @property
     def locale(self) -> str:
         return self.state.locale or "en"
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The zone the customer reads times in (Telegram does not tell it: per language)."""
+        return zone_of(self.locale, self.services.time_zones)
 
     def say(
         self,

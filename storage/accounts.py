@@ -43,10 +43,14 @@ class RedeemedCustomer:
 
 
 def _owner(customer_id: int | None, conversation_key: str) -> ColumnElement[bool]:
-    """The account of a customer, or of a conversation when no customer was matched."""
-    if customer_id is not None:
-        return AccountRow.customer_id == customer_id
-    return (AccountRow.customer_id.is_(None)) & (AccountRow.conversation_key == conversation_key)
+    """The account of one person: the conversation that registered, for its CRM customer
+    (or for none). Never just the customer's: a customer's staff each have their own."""
+    customer = (
+        AccountRow.customer_id.is_(None)
+        if customer_id is None
+        else AccountRow.customer_id == customer_id
+    )
+    return customer & (AccountRow.conversation_key == conversation_key)
 
 
 class SqlAccounts:
@@ -127,9 +131,10 @@ class SqlAccounts:
         return token
 
     async def check_pin(
-        self, customer_id: int, matches: Callable[[str], bool], now: float
+        self, customer_id: int, conversation_key: str, matches: Callable[[str], bool], now: float
     ) -> PinCheck:
-        """Check a PIN with ``matches(stored_hash)``; at most MAX_PIN_FAILURES in a row.
+        """Check one person's PIN with ``matches(stored_hash)``; at most MAX_PIN_FAILURES in a
+        row (a customer has one account per person, each with its own PIN and count).
 
         The failure is counted *before* the hash is checked (one atomic UPDATE that refuses at
         the limit), so concurrent guesses cannot exceed it; a right PIN resets the count.
@@ -137,7 +142,7 @@ class SqlAccounts:
         async with self._engine.begin() as connection:
             has_pin = await connection.scalar(
                 select(AccountRow.id).where(
-                    AccountRow.customer_id == customer_id, AccountRow.pin_hash.is_not(None)
+                    _owner(customer_id, conversation_key), AccountRow.pin_hash.is_not(None)
                 )
             )
             if has_pin is None:

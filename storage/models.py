@@ -259,15 +259,20 @@ class InvitationRow(Base):
 class AccountRow(Base):
     """A customer's portal account as far as the bot knows it: argon2id hashes only.
 
-    One per customer (or, for a flow without a CRM match, per conversation). A chosen PIN
-    waits in ``pending_pin_hash`` until the customer confirms they stored it safely.
+    One per person: the conversation that registered, for one CRM customer (or for none,
+    when the flow matched no customer). A customer has several: each person a practice
+    invites gets their own, and nobody's invitation replaces another's (issue 17, item 2). A
+    chosen PIN waits in ``pending_pin_hash`` until the customer confirms they stored it safely.
     """
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "conversation_key", name="uq_accounts_person"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     conversation_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,11 +53,10 @@ class SqlProfiles:
             return (await connection.execute(query)).scalar()
 
     async def save_profile(self, profile: SaveProfile) -> bool:
-        """Replace the conversation's (or customer's) profile. False: the user name was taken
-        by someone else after the customer chose it (nothing is written then)."""
+        """Replace this person's (conversation's) profile, never a colleague's of the same
+        customer (issue 17, item 2). False: the user name was taken by someone else after the
+        customer chose it (nothing is written then)."""
         owner = ProfileRow.conversation_key == str(profile.key)
-        if profile.customer_id is not None:
-            owner = or_(owner, ProfileRow.customer_id == profile.customer_id)
         row = {
             "conversation_key": str(profile.key),
             "customer_id": profile.customer_id,

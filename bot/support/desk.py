@@ -19,7 +19,7 @@ from typing import Protocol
 from bot.support.card import card, escape, split_text, topic_name
 from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
-from dialogs.i18n import N_, Catalogs
+from dialogs.i18n import N_, NN_, Catalogs
 from dialogs.ports import (
     Attachment,
     Clock,
@@ -29,7 +29,8 @@ from dialogs.ports import (
     TicketKind,
     TicketStatus,
 )
-from dialogs.replies import Reply, say
+from dialogs.replies import Param, Reply, say, say_n
+from dialogs.steps.tickets import PHOTO
 from storage.tickets import SqlTickets, TicketRecord
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ FILED = N_(
     "Anything you send now is added to the ticket."
 )
 SENT = N_("Added to ticket #{number}.")
+NOT_PASSED_ON = N_(
+    "Your message is kept in ticket #{number}, but it could not be passed on to our support "
+    "team right now. Please send it again in a few minutes."
+)
 CC_ADDED = N_("Added to the CC list of ticket #{number}: {emails}.")
 AGENT_REPLY = N_(
     "Our support team answered your ticket #{number} “{title}”:\n\n{text}\n\n"
@@ -51,6 +56,12 @@ CC_BODY = N_(
     "Our support team answered ticket #{number} “{title}”, on which you are in copy:\n\n"
     "{text}\n\nPlease do not reply to this e-mail; the customer answers in the chat."
 )
+CC_FILES_BODY = N_(
+    "Our support team sent {files} to the customer's chat on ticket #{number} “{title}”, on "
+    "which you are in copy: {names}.\n\nPlease do not reply to this e-mail; the customer "
+    "answers in the chat."
+)
+CC_FILES = NN_("a file", "{count} files")
 AGENT_FILE = N_("Our support team sent this for your ticket #{number}.")
 CLOSED_BY_AGENT = N_(
     "Our support team closed your ticket #{number} “{title}”. If something is still not "
@@ -164,7 +175,8 @@ class SupportDesk:
         title = request.reason.splitlines()[0][:80] if request.reason else ""
         title = title or self.catalogs.gettext(default_title, self.locale)  # the agents' topic
         ticket = NewTicket(
-            ref=ref or secrets.token_urlsafe(12),  # the owed item's: a second run finds it
+            # the turn's (the conversation follows it), else the owed item's: a rerun finds it
+            ref=request.ref or ref or secrets.token_urlsafe(12),
             key=request.key,
             locale=request.locale,
             title=title,
@@ -192,14 +204,16 @@ class SupportDesk:
         await self.store.add_message(
             ticket.id, author="customer", text=text, at=at, attachments=attachments
         )
+        passed = True
         if attachments and message_id is not None:
-            await self._copy_in(ticket, message_id)
+            passed = await self._copy_in(ticket, message_id)
         elif text:
             name = escape(ticket.customer_name or self._t(GROUP_CUSTOMER))
             prefix = f"<b>#{ticket.id}</b> · {name}:\n"
             for piece in split_text(text, TELEGRAM_TEXT_LIMIT - len(prefix)):
-                await self._post(ticket, prefix + escape(piece))
-        return Reply(say(SENT, number=ticket.id))
+                passed = await self._post(ticket, prefix + escape(piece)) and passed
+        # "Added" only when the agents' group took it (or there is no group to take it)
+        return Reply(say(SENT if passed else NOT_PASSED_ON, number=ticket.id))
 
     async def customer_status(self, ref: str, status: TicketStatus, at: float) -> None:
         ticket = await self.store.record(ref)
@@ -241,23 +255,30 @@ class SupportDesk:
             if placed is not None and attachment.message_id is not None:
                 await self._copy_in(placed, attachment.message_id)
 
-    async def _post(self, ticket: TicketRecord, text: str) -> None:
+    async def _post(self, ticket: TicketRecord, text: str) -> bool:
+        """Post into the ticket's place in the group; False if the group was there but did
+        not take it (refused, unreachable, or the ticket's card never got there)."""
         channel = self.channel
-        if channel is None or ticket.card_message_id is None:
-            return
+        if channel is None:
+            return True
+        if ticket.card_message_id is None:
+            return False
         try:
             posted = await channel.post(
                 text, thread_id=ticket.thread_id, reply_to=self._reply_to(ticket)
             )
         except Exception:
             log.exception("could not post to ticket #%s in the support group", ticket.id)
-            return
+            return False
         await self.store.map_group_message(ticket.id, channel.chat_id, posted)
+        return True
 
-    async def _copy_in(self, ticket: TicketRecord, message_id: int) -> None:
+    async def _copy_in(self, ticket: TicketRecord, message_id: int) -> bool:
         channel = self.channel
-        if channel is None or ticket.card_message_id is None:
-            return
+        if channel is None:
+            return True
+        if ticket.card_message_id is None:
+            return False
         try:
             copied = await channel.copy_in(
                 ticket.key.chat_id,
@@ -267,8 +288,9 @@ class SupportDesk:
             )
         except Exception:
             log.exception("could not copy a file into ticket #%s", ticket.id)
-            return
+            return False
         await self.store.map_group_message(ticket.id, channel.chat_id, copied)
+        return True
 
     @staticmethod
     def _reply_to(ticket: TicketRecord) -> int | None:
@@ -319,11 +341,11 @@ class SupportDesk:
             author_name=message.sender_name,
             author_user_id=message.sender_id,
         )
-        if message.has_media:
-            await self._agent_file(channel, ticket, message)
-        else:
+        if not message.has_media:
             await self._tell_answer(ticket, message.text)
-        self._copy_to_cc(ticket, message.text)
+        elif not await self._agent_file(channel, ticket, message):
+            return  # the agent is asked to send it again: the CC copy goes with that one
+        self._copy_to_cc(ticket, message.text, message.attachments)
 
     async def _tell_answer(self, ticket: TicketRecord, text: str) -> None:
         """The agent's answer in our wrapper; a text too long for one message goes in several,
@@ -338,7 +360,7 @@ class SupportDesk:
 
     async def _agent_file(
         self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
-    ) -> None:
+    ) -> bool:
         """The file with our line and the agent's text as its caption; a text too long for a
         caption follows as an answer of its own. A failure is told to the agent."""
         caption = escape(self.catalogs.gettext(AGENT_FILE, ticket.locale)).replace(
@@ -354,9 +376,10 @@ class SupportDesk:
         except Exception:
             log.exception("could not copy an agent's file to ticket #%s", ticket.id)
             await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
-            return
+            return False
         if text_apart:
             await self._tell_answer(ticket, message.text)
+        return True
 
     async def _answer_agent(self, message: GroupMessage, text: str) -> None:
         """A note for the agent (already escaped), as a reply to their message in the group."""
@@ -367,15 +390,24 @@ class SupportDesk:
         except Exception:
             log.exception("could not answer an agent in the support group")
 
-    def _copy_to_cc(self, ticket: TicketRecord, text: str) -> None:
+    def _copy_to_cc(
+        self, ticket: TicketRecord, text: str, files: tuple[Attachment, ...] = ()
+    ) -> None:
         """The agent's answer by e-mail to the ticket's CC addresses, in the customer's
-        language (the mail renderer escapes the values in its HTML part)."""
-        if self.mail is None or not text:
+        language (the mail renderer escapes the values in its HTML part). A file without text
+        is named in a mail of its own kind (files stay in Telegram: never downloaded)."""
+        if self.mail is None or not (text or files):
             return
         title = " ".join(ticket.title.split())  # one line: it goes into the Subject header
-        params: dict[str, str | int] = {"number": ticket.id, "title": title, "text": text}
+        params: dict[str, Param] = {"number": ticket.id, "title": title, "text": text}
+        body = CC_BODY
+        if not text:
+            photo = self.catalogs.gettext(PHOTO, ticket.locale)
+            params["names"] = ", ".join(file.name or photo for file in files) or "—"
+            params["files"] = say_n(CC_FILES, max(len(files), 1))  # a video: no attachment
+            body = CC_FILES_BODY
         for address in ticket.cc:
-            self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, CC_BODY, params), None)
+            self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, body, params), None)
 
     async def _tell(self, ticket: TicketRecord, reply: Reply) -> None:
         if self.channel is None:

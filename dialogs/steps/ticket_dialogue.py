@@ -5,9 +5,6 @@ to be reopened."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-
-from babel.dates import format_datetime
 
 from dialogs.effects import AddTicketMessage, SetTicketStatus
 from dialogs.events import Event, EventKind
@@ -26,6 +23,7 @@ from dialogs.steps.tickets import (
     too_big,
 )
 from dialogs.turn import Turn
+from dialogs.zones import local_time
 
 LIST_CACHE = "ticket_list"
 PENDING = "ticket_pending"
@@ -130,8 +128,7 @@ class TicketView(Step):
     @staticmethod
     def _entry(turn: Turn, entry: TicketEntry) -> str:
         catalogs, locale = turn.services.catalogs, turn.locale
-        moment = datetime.fromtimestamp(entry.at, UTC)
-        when = format_datetime(moment, "short", tzinfo=UTC, locale=locale)
+        when = local_time(entry.at, locale, turn.time_zone)
         author = catalogs.gettext(YOU if entry.author == "customer" else SUPPORT, locale)
         lines = [f"{when} · {author}:", entry.text]
         if entry.attachments:

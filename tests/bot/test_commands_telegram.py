@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from dialogs import commands, engine, navigation
+from dialogs import commands, engine, help_ticket, navigation
 from dialogs.steps import basic
 from tests.bot.harness import running_bot
 from tests.bot.test_bg_flow_telegram import EIK, EIK_INVALID, EMAIL, INTRO, t
@@ -61,7 +61,7 @@ async def test_human_records_the_request_with_context(tmp_path: Path) -> None:
         alice = bot.customer(language_code="bg")
         await alice.send("/start")
         await alice.send("175074752")
-        assert await alice.send("/human my e-mail changed") == [t(commands.HUMAN, "bg")]
+        assert await alice.send("/human my e-mail changed") == [t(help_ticket.HUMAN_PAUSED, "bg")]
         async with bot.app.db.connect() as connection:
             rows = (
                 await connection.execute(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dialogs import durations
-from dialogs.commands import HUMAN
+from dialogs.help_ticket import HUMAN_PAUSED
 from dialogs.i18n import SUPPORTED_LOCALES
 from dialogs.replies import Text
 from dialogs.steps import code as code_step
@@ -88,7 +88,7 @@ async def test_expired_and_locked_messages_carry_their_buttons(tmp_path: Path, l
         assert await alice.send(wrong_for(code)) == [tn(code_step.LOCKED, 30, locale)]
         talk = t(code_step.TALK_TO_A_PERSON, locale)
         assert labels(alice) == [talk]
-        assert await alice.press(talk) == [t(HUMAN, locale)]  # it does what the text says
+        assert await alice.press(talk) == [t(HUMAN_PAUSED, locale)]  # it does what the text says
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)

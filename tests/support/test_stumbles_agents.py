@@ -1,7 +1,9 @@
-"""Issue 17, item 7 (in part): every agent command gets an answer, an agent's file with a long
-caption reaches the customer whole, and a file that cannot be delivered is told to the agent
-— through the Telegram transport, a forum group on the fake Bot API (which refuses captions
-over 1024 characters, as Telegram does)."""
+"""Issue 17, item 7: every agent command gets an answer, an agent's file with a long caption
+reaches the customer whole, a file that cannot be delivered is told to the agent, a file
+answer without text is mailed to the CC list like a text answer, and a customer's follow-up the
+agents' group refuses is not called "Added to ticket" — through the Telegram transport, a
+forum group on the fake Bot API (which refuses captions over 1024 characters, as Telegram
+does)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,27 @@ from pathlib import Path
 import pytest
 
 from bot.support import desk
-from dialogs import commands
+from dialogs.help_ticket import HUMAN_WRITE
+from dialogs.render import render
+from dialogs.replies import say_n
+from dialogs.steps import tickets as steps
 from tests.bot.harness import Customer, RunningBot
-from tests.support.helpers import Agent, copies_to, group_texts, register, support_bot, t
-from tests.support.test_tickets_forum import file_first_ticket
+from tests.support.helpers import (
+    GROUP,
+    Agent,
+    copies_to,
+    group_texts,
+    register,
+    support_bot,
+    t,
+)
+from tests.support.test_tickets_forum import HOSTILE_TITLE, file_first_ticket
 
 pytestmark = pytest.mark.stumbles
 
 
 async def help_ticket(bot: RunningBot, customer: Customer) -> int:
-    assert await customer.send("/human") == [t(bot, commands.HUMAN, customer.language_code)]
+    assert await customer.send("/human") == [t(bot, HUMAN_WRITE, customer.language_code)]
     (topic,) = bot.api.calls_to("createForumTopic")
     return int(topic.result["message_thread_id"])
 
@@ -92,3 +105,51 @@ async def test_4096_characters_each_way_arrive_whole(tmp_path: Path, app_redis: 
         assert all(part.endswith(footer) for part in told)
         assert "…" not in "".join(told)
         assert "".join(part.split("\n\n")[1] for part in told) == answer
+
+
+@pytest.mark.parametrize("locale", ["pl", "en"])
+async def test_an_agents_file_without_text_is_mailed_to_cc_too(
+    tmp_path: Path, app_redis: str, locale: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(user_id=4242, language_code=locale)
+        await register(alice)
+        await file_first_ticket(bot, alice)  # CC: boss@example.com, it@example.com
+        thread = int(bot.api.calls_to("createForumTopic")[0].result["message_thread_id"])
+        agent = Agent(bot)
+        await agent.send_file(file_name="fw-2.bin", thread_id=thread, is_topic=True)
+        await agent.send_file(kind="photo", thread_id=thread, is_topic=True)
+        await bot.app.effects.outbox.drain()
+        assert len(copies_to(bot, alice.user_id)) == 2  # both reached the customer
+        mails = [(m.to, body) for m, _, body in bot.delivery.sent]
+        assert [to for to, _ in mails] == ["boss@example.com", "it@example.com"] * 2
+        files = render(say_n(desk.CC_FILES, 1), bot.app.catalogs, locale)
+        document, photo = (
+            html.unescape(
+                t(bot, desk.CC_FILES_BODY, locale, number=1, title=HOSTILE_TITLE, names=name)
+            ).replace("{files}", files)
+            for name in ("fw-2.bin", t(bot, steps.PHOTO, locale))
+        )
+        assert [body for _, body in mails] == [document, document, photo, photo]
+
+        bot.api.block(alice.user_id)  # a file that cannot reach the customer: no CC mail
+        await agent.send_file(file_name="fw-3.bin", thread_id=thread, is_topic=True)
+        await bot.app.effects.outbox.drain()
+        assert len(bot.delivery.sent) == 4
+        assert group_notes(bot)[-1] == t(bot, desk.GROUP_FILE_NOT_DELIVERED, "en", number=1)
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+async def test_a_follow_up_the_group_refuses_is_not_called_added(
+    tmp_path: Path, app_redis: str, locale: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(language_code=locale)
+        await help_ticket(bot, alice)
+        assert await alice.send("Still there?") == [t(bot, desk.SENT, locale, number=1)]
+        bot.api.block(GROUP)  # e.g. the bot was removed from the agents' group
+        refused = [t(bot, desk.NOT_PASSED_ON, locale, number=1)]
+        assert await alice.send("Hello again?") == refused
+        assert await alice.deliver(bot.api.photo(alice.user_id, language_code=locale)) == refused
+        bot.api.blocked.discard(GROUP)
+        assert await alice.send("And now?") == [t(bot, desk.SENT, locale, number=1)]

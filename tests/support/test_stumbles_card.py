@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.support import card
-from dialogs import commands
+from dialogs import help_ticket
 from tests.support.helpers import group_texts, support_bot, t
 
 pytestmark = pytest.mark.stumbles
@@ -32,7 +32,7 @@ async def test_the_card_shows_the_users_name_and_username_escaped(
             last_name=LAST,
             username="ann_k",
         )
-        assert await ann.deliver(update) == [t(bot, commands.HUMAN, "hu")]
+        assert await ann.deliver(update) == [t(bot, help_ticket.HUMAN_WRITE, "hu")]
         (posted,) = group_texts(bot)
         body = posted["text"]
         user_line = next(line for line in body.splitlines() if card.TELEGRAM_USER in line)

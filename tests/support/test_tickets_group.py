@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.support import card, desk
-from dialogs import commands
+from dialogs import help_ticket
 from dialogs.effects import RecordHuman
 from dialogs.events import ConversationKey
 from dialogs.ports import HumanRequest
@@ -80,7 +80,9 @@ async def test_human_from_inside_a_flow_opens_a_help_ticket(tmp_path: Path, app_
         bob = bot.customer(user_id=4444, language_code="bg")
         await bob.send("/start")
         await bob.send(NIP)
-        assert await bob.send("/human my <e-mail> changed") == [t(bot, commands.HUMAN, "bg")]
+        assert await bob.send("/human my <e-mail> changed") == [
+            t(bot, help_ticket.HUMAN_PAUSED, "bg")
+        ]
         (topic,) = bot.api.calls_to("createForumTopic")
         assert topic.params["name"] == "#1 my <e-mail> changed"
         body = group_texts(bot)[0]["text"]

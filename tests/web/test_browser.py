@@ -280,7 +280,10 @@ async def test_the_pin_is_not_stored_without_the_tick(tmp_path: Path, browser: B
         account = await SqlAccounts(bed.app.db).get(None, "0:1:1")
         assert account is not None
         assert account.pin_hash is None
-        assert await SqlAccounts(bed.app.db).check_pin(1, lambda _h: True, 0) is PinCheck.NO_PIN
+        assert (
+            await SqlAccounts(bed.app.db).check_pin(1, "0:1:1", lambda _h: True, 0)
+            is PinCheck.NO_PIN
+        )
         await page.context.close()
 
 

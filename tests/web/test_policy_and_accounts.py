@@ -155,7 +155,7 @@ async def test_pin_confirmation_and_ten_failures_in_a_row(stores) -> None:  # ty
     assert account is not None
     assert account.pin_hash == "stored-hash"
     assert account.pending_pin_hash is None
-    assert await accounts.check_pin(1, lambda stored: True, 8.0) is PinCheck.NO_PIN
+    assert await accounts.check_pin(1, "1:2:3", lambda stored: True, 8.0) is PinCheck.NO_PIN
     # checking by customer needs a customer: attach the account to one
     from sqlalchemy import update
 
@@ -168,12 +168,17 @@ async def test_pin_confirmation_and_ten_failures_in_a_row(stores) -> None:  # ty
             )
         )
         await connection.execute(update(AccountRow).values(customer_id=7))
-    wrong = [await accounts.check_pin(7, lambda s: False, 9.0) for _ in range(MAX_PIN_FAILURES - 1)]
+    wrong = [
+        await accounts.check_pin(7, "1:2:3", lambda s: False, 9.0)
+        for _ in range(MAX_PIN_FAILURES - 1)
+    ]
     assert set(wrong) == {PinCheck.WRONG}
-    assert await accounts.check_pin(7, lambda s: s == "stored-hash", 9.0) is PinCheck.OK  # resets
+    assert (
+        await accounts.check_pin(7, "1:2:3", lambda s: s == "stored-hash", 9.0) is PinCheck.OK
+    )  # resets
     results = await asyncio.gather(
-        *(accounts.check_pin(7, lambda s: False, 9.0) for _ in range(MAX_PIN_FAILURES + 5))
+        *(accounts.check_pin(7, "1:2:3", lambda s: False, 9.0) for _ in range(MAX_PIN_FAILURES + 5))
     )
     assert results.count(PinCheck.WRONG) == MAX_PIN_FAILURES
     assert results.count(PinCheck.LOCKED) == 5
-    assert await accounts.check_pin(7, lambda s: True, 9.0) is PinCheck.LOCKED
+    assert await accounts.check_pin(7, "1:2:3", lambda s: True, 9.0) is PinCheck.LOCKED
