@@ -19,6 +19,7 @@ from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
 from bot.telegram.connect import connect
+from bot.telegram.metered import metered
 from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
@@ -203,8 +204,8 @@ async def run(
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=(worker and worker.request) or HTTPXRequest(connection_pool_size=64),
-        get_updates_request=HTTPXRequest(read_timeout=40),
+        request=metered((worker and worker.request) or HTTPXRequest(connection_pool_size=64)),
+        get_updates_request=metered(HTTPXRequest(read_timeout=40)),
     )
     transport = TelegramTransport(
         bot,
@@ -305,7 +306,12 @@ async def web_pages(settings: Settings) -> int:
             return 0
         base = settings.telegram_api_base.rstrip("/")
         token = settings.bot_token.get_secret_value()
-        bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+        bot = Bot(
+            token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=metered(HTTPXRequest()),
+        )
         transport = TelegramTransport(
             bot,
             app.engine,

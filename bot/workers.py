@@ -18,7 +18,9 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import loop as event_loop
-from bot.config import Settings
+from bot import metrics
+from bot.config import Settings, secret_values
 from bot.logs import configure_logging
 from bot.telegram.connect import connect
 from dialogs.errors import ConfigError
@@ -66,7 +69,12 @@ def _worker_main(
     """Entry point of a spawned worker process."""
     from bot import commands  # noqa: PLC0415 - in the child only
 
-    configure_logging(settings.log_level, process=f"worker-{index}")
+    configure_logging(
+        settings.log_level,
+        process=f"worker-{index}",
+        fmt=settings.log_format,
+        secrets=secret_values(settings),
+    )
     hooks = _hooks(hooks_path)
     seat = WorkerSeat(
         index,
@@ -84,6 +92,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     from telegram.request import HTTPXRequest  # noqa: PLC0415
 
     from bot.app import build_app  # noqa: PLC0415
+    from bot.telegram.metered import metered  # noqa: PLC0415
     from bot.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
 
     if settings.bot_token is None or not settings.webhook_url or settings.webhook_secret is None:
@@ -97,7 +106,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     bot = Bot(
         settings.bot_token.get_secret_value(),
         base_url=f"{base}/bot",
-        request=hooks.request() if hooks else HTTPXRequest(),
+        request=metered(hooks.request() if hooks else HTTPXRequest()),
     )
     await connect(bot, base)
     async with bot:
@@ -148,6 +157,7 @@ class Supervisor:
                 log.error("workers keep dying (exit code %s); giving up", process.exitcode)
                 return False
             log.warning("worker %s exited with %s; restarting", index, process.exitcode)
+            metrics.worker_exited(process.pid)
             self.processes[index] = self._spawn(index)
         return True
 
@@ -162,6 +172,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+            metrics.worker_exited(process.pid)
 
 
 async def run_workers(
@@ -176,6 +187,9 @@ async def run_workers(
     """Run ``count`` webhook workers until SIGINT/SIGTERM (or ``stop``). Returns the exit
     code. ``started`` sees the supervisor once the workers are launched (tests)."""
     await _prepare(settings, hooks)
+    # One scrape of any worker shows them all: prometheus-client's multiprocess mode, in a
+    # directory the spawned workers find in the environment they inherit.
+    metrics.prepare_multiprocess_dir(Path(tempfile.gettempdir()) / f"onboard-metrics-{os.getpid()}")
     supervisor = Supervisor(settings, count, demo_crm, hooks)
     if stop is None:
         stop = asyncio.Event()

@@ -12,7 +12,7 @@ from dialogs.ports import HumanRequest
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.steps.tickets import registered_customer
-from dialogs.turn import Turn
+from dialogs.turn import MarkKind, Turn
 
 RESUME = N_("Welcome back! Let us continue where you left off.")
 UNKNOWN_LINK = N_("That link is not valid (any more). Here is how we can continue:")
@@ -65,6 +65,8 @@ async def back(nav: Navigator, turn: Turn, event: Event) -> None:
 
 
 async def cancel(nav: Navigator, turn: Turn, event: Event) -> None:
+    if turn.state.status is Status.ACTIVE:
+        turn.mark(MarkKind.FINISHED, outcome="cancelled")
     turn.state.reset_flow()
     turn.flow = None
     turn.say(Text(CANCELLED), remove_keyboard=True)
@@ -107,6 +109,7 @@ async def human(nav: Navigator, turn: Turn, event: Event) -> None:
         customer_id=turn.state.customer_id,
     )
     turn.effects.append(RecordHuman(request))
+    turn.mark(MarkKind.HUMAN)
     turn.say(Text(HUMAN))
 
 

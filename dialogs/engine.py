@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,10 +27,10 @@ from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
-from dialogs.ports import StateStore
+from dialogs.ports import StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.state import ConversationState, Status
-from dialogs.turn import Services, Turn
+from dialogs.turn import Mark, MarkKind, Services, Turn
 
 IDLE = N_("Send /start to begin.")
 STALE_BUTTON = N_("That button belongs to an earlier question. Here is the current one:")
@@ -45,6 +46,8 @@ class Outcome:
     effects: tuple[Effect, ...]
     locale: str
     duplicate: bool = False
+    marks: tuple[Mark, ...] = ()  # what operations count (bot/observe.py)
+    attempts: int = 1  # more than one: recomputed after a compare-and-set conflict
 
 
 DUPLICATE_OUTCOME = Outcome((), (), "en", duplicate=True)
@@ -59,19 +62,30 @@ class Engine:
         *,
         default_flow: str | None = None,
         max_attempts: int = 16,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.flows = flows
         self.store = store
         self.services = services
         self.nav = Navigator(flows, default_flow)
         self.max_attempts = max_attempts
+        self.observer = observer
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, event: Event) -> Outcome:
         """Apply one event to its conversation (``EventKind.SIGNAL`` events come from our own
         side, e.g. a web page, through the same atomic path as customer input)."""
         async with self._local_turn(event.key):
-            return await self._handle(event)
+            if self.observer is None:
+                return await self._handle(event)
+            started = time.perf_counter()
+            try:
+                outcome = await self._handle(event)
+            except Exception:
+                self.observer.turn_failed(event, time.perf_counter() - started)
+                raise
+            self.observer.turn_applied(event, outcome, time.perf_counter() - started)
+            return outcome
 
     @asynccontextmanager
     async def _local_turn(self, key: ConversationKey) -> AsyncIterator[None]:
@@ -101,7 +115,10 @@ class Engine:
             turn.state.updated_at = turn.now
             data = turn.state.encode()
             if await self.store.commit(event.key, snapshot.version, data, event.update_id):
-                return Outcome(tuple(turn.replies), tuple(turn.effects), turn.locale)
+                marks = tuple(turn.marks)
+                return Outcome(
+                    tuple(turn.replies), tuple(turn.effects), turn.locale, False, marks, attempt + 1
+                )
         raise ConflictError(event.key, self.max_attempts)
 
     def _turn(self, event: Event, state: ConversationState) -> Turn:
@@ -178,5 +195,6 @@ class Engine:
     def _count_attempt(self, turn: Turn, step_id: str) -> None:
         count = turn.state.attempts.get(step_id, 0) + 1
         turn.state.attempts[step_id] = count
+        turn.mark(MarkKind.INVALID, step_id)
         if count == HELP_HINT_AFTER:
             turn.say(Text(NEED_HELP))
