@@ -9,10 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.effects import EffectRunner
 from bot.links import InvitationEngine
+from bot.observe import TurnRecorder
 from bot.support.desk import SupportDesk
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
@@ -25,6 +27,7 @@ from storage.contracts import SqlContracts
 from storage.crm_http import CrmConfig, HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
+from storage.funnel import FunnelWriter
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
@@ -50,6 +53,7 @@ class App:
     delivery: Delivery
     clock: Clock
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
+    funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
         """Drop expired conversations from the embedded store (Redis expires keys itself) and
@@ -65,6 +69,8 @@ class App:
             )
 
     async def close(self) -> None:
+        if self.funnel is not None:
+            await self.funnel.close()  # the last second's step events
         await self.effects.close()
         await self.store.close()
         await self.records.close()
@@ -151,6 +157,7 @@ async def build_app(
         else await get_or_create_secret(db, "code-hmac")
     )
     store = build_state_store(settings, db, clock)
+    funnel = FunnelWriter(db, dropped=metrics.FUNNEL_DROPPED.inc)
     services = Services(
         records,
         catalogs,
@@ -167,7 +174,12 @@ async def build_app(
         live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
     )
     engine: Engine = InvitationEngine(
-        flows, store, services, invitations=SqlInvitations(db), default_flow=settings.default_flow
+        flows,
+        store,
+        services,
+        invitations=SqlInvitations(db),
+        default_flow=settings.default_flow,
+        observer=TurnRecorder(funnel, secret.encode(), clock),
     )
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
@@ -185,6 +197,8 @@ async def build_app(
         profiles=profiles,
     )
     support.mail = effects.outbox.submit  # CC copies of agents' answers
-    app = App(settings, db, store, records, catalogs, flows, engine, effects, delivery, clock, crm)
+    app = App(
+        settings, db, store, records, catalogs, flows, engine, effects, delivery, clock, crm, funnel
+    )
     await app.housekeeping()
     return app
