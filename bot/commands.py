@@ -19,6 +19,7 @@ from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
 from bot.telegram.connect import connect
+from bot.telegram.menu import publish_profile
 from bot.telegram.metered import metered
 from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.render import TelegramRenderer
@@ -220,6 +221,8 @@ async def run(
     try:
         await connect(bot, base)
         async with bot:
+            if worker is None:  # the supervisor of several workers sets it once
+                await publish_profile(bot, app.catalogs)
             await serve(app, transport, webhook=webhook, worker=worker)
     finally:
         await app.close()

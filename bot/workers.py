@@ -92,6 +92,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     from telegram.request import HTTPXRequest  # noqa: PLC0415
 
     from bot.app import build_app  # noqa: PLC0415
+    from bot.telegram.menu import publish_profile  # noqa: PLC0415
     from bot.telegram.metered import metered  # noqa: PLC0415
     from bot.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
 
@@ -115,6 +116,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
+        await publish_profile(bot, app.catalogs)
 
 
 class Supervisor:
