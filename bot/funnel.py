@@ -3,7 +3,7 @@ again and went silent there, from the step events in SQL (storage/funnel.py).
 
 * **reached** — customers who entered the step;
 * **moved on** — of those, who later entered another step of the flow or ended it (an end
-  step counts as moved on once reached);
+  step counts as moved on once reached; ``/cancel`` is no moving on);
 * **re-asked** — customers whose answer the step refused at least once (invalid input);
 * **abandoned** — customers whose last event in the flow is at this step, who did not end or
   cancel the flow, and who have been silent longer than ``FUNNEL_ABANDONED_HOURS``.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from dialogs.turn import MarkKind
 from storage.funnel import FunnelEvent
 
+CANCELLED = "cancelled"
 _SINCE = re.compile(r"(\d+)\s*([mhdw])")
 _UNIT = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -85,8 +86,9 @@ def _flow_funnel(
         elif event.kind == MarkKind.INVALID:
             re_asked[event.step].add(who)
         elif event.kind == MarkKind.FINISHED:
-            for step in open_steps[who]:
-                moved[step].add(who)
+            if event.outcome != CANCELLED:  # stopping is no moving on
+                for step in open_steps[who]:
+                    moved[step].add(who)
             open_steps[who] = set()
             finished[event.outcome or event.step] += 1
         last[who] = event

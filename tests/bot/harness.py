@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.telegram.metered import metered
 from bot.telegram.ratelimit import OutgoingLimiter
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import TelegramTransport
@@ -93,7 +94,8 @@ async def running_bot(
             api.token,
             base_url=f"{api.base_url}/bot",
             base_file_url=f"{api.base_url}/file/bot",
-            request=HTTPXRequest(connection_pool_size=16),
+            request=metered(HTTPXRequest(connection_pool_size=16)),  # as `onboard run`
+            get_updates_request=metered(HTTPXRequest()),
         )
         transport = ObservedTransport(
             bot, app.engine, TelegramRenderer(app.catalogs), app.effects, limiter=limiter
