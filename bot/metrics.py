@@ -4,8 +4,9 @@ The metric objects live at module level, as prometheus-client means them to: its
 process-wide by design, and under ``onboard run --webhook --workers N`` every value is kept in
 a file of ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), so any worker's
 ``/metrics`` (SO_REUSEPORT hands the scrape to a random one) adds up all workers of the
-machine. The supervisor points that variable at an empty directory before it spawns workers
-(:func:`prepare_multiprocess_dir`) and tells prometheus-client of each worker that exited
+machine. The supervisor empties that directory before it spawns workers
+(:func:`prepare_multiprocess_dir`), names it in the environment each spawned worker inherits
+(:func:`children_count_in`) and tells prometheus-client of each worker that exited
 (:func:`worker_exited`).
 
 Labels are bounded sets chosen by us (flow and step ids from the flow files, Bot API method
@@ -19,9 +20,11 @@ Hooks for code outside this module that owns the number (the delivery dispatcher
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import (
@@ -143,21 +146,36 @@ def multiprocess_dir() -> Path | None:
 
 
 def prepare_multiprocess_dir(default: Path) -> Path:
-    """Before spawning workers: an empty metrics directory, named in the environment the
-    workers inherit (``PROMETHEUS_MULTIPROC_DIR`` if the operator set it, else ``default``).
-    Files of an earlier run are removed: their counters belong to processes long gone."""
+    """Before spawning workers: an empty metrics directory (``PROMETHEUS_MULTIPROC_DIR`` if
+    the operator set it, else ``default``). Files of an earlier run are removed: their
+    counters belong to processes long gone."""
     directory = multiprocess_dir() or default
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    os.environ[MULTIPROC_ENV] = str(directory)
     return directory
 
 
-def worker_exited(pid: int | None) -> None:
+@contextlib.contextmanager
+def children_count_in(directory: Path) -> Iterator[None]:
+    """Processes started inside the block inherit ``PROMETHEUS_MULTIPROC_DIR=directory``
+    (a spawned worker reads it when it imports prometheus-client); this process's own
+    environment is as before afterwards."""
+    before = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = str(directory)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[MULTIPROC_ENV]
+        else:
+            os.environ[MULTIPROC_ENV] = before
+
+
+def worker_exited(pid: int | None, directory: Path) -> None:
     """A worker is gone: its live gauges stop counting (its counters stay in the sums)."""
-    if pid is not None and multiprocess_dir() is not None:
-        _multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+    if pid is not None:
+        _multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
 
 
 def exposition() -> bytes:

@@ -134,6 +134,9 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
         self._restarts: list[float] = []
+        # One scrape of any worker shows them all: prometheus-client's multiprocess mode.
+        default = Path(tempfile.gettempdir()) / f"onboard-metrics-{os.getpid()}"
+        self.metrics_dir = metrics.prepare_multiprocess_dir(default)
 
     def _spawn(self, index: int) -> BaseProcess:
         process = self._context.Process(
@@ -142,7 +145,8 @@ class Supervisor:
             name=f"onboard-worker-{index}",
             daemon=False,
         )
-        process.start()
+        with metrics.children_count_in(self.metrics_dir):
+            process.start()
         return process
 
     def start(self) -> None:
@@ -159,7 +163,7 @@ class Supervisor:
                 log.error("workers keep dying (exit code %s); giving up", process.exitcode)
                 return False
             log.warning("worker %s exited with %s; restarting", index, process.exitcode)
-            metrics.worker_exited(process.pid)
+            metrics.worker_exited(process.pid, self.metrics_dir)
             self.processes[index] = self._spawn(index)
         return True
 
@@ -174,7 +178,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
-            metrics.worker_exited(process.pid)
+            metrics.worker_exited(process.pid, self.metrics_dir)
 
 
 async def run_workers(
@@ -189,9 +193,6 @@ async def run_workers(
     """Run ``count`` webhook workers until SIGINT/SIGTERM (or ``stop``). Returns the exit
     code. ``started`` sees the supervisor once the workers are launched (tests)."""
     await _prepare(settings, hooks)
-    # One scrape of any worker shows them all: prometheus-client's multiprocess mode, in a
-    # directory the spawned workers find in the environment they inherit.
-    metrics.prepare_multiprocess_dir(Path(tempfile.gettempdir()) / f"onboard-metrics-{os.getpid()}")
     supervisor = Supervisor(settings, count, demo_crm, hooks)
     if stop is None:
         stop = asyncio.Event()
