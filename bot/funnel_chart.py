@@ -55,7 +55,7 @@ def _panel(ax: Axes, funnel: FlowFunnel) -> None:
         values = [getattr(step, attribute) for step in steps]
         offsets = [p + (index - 1.5) * BAR for p in positions]
         bars = ax.barh(offsets, values, height=BAR, color=colour, label=label)
-        ax.bar_label(bars, padding=2, fontsize=7)
+        ax.bar_label(bars, [str(v) if v else "" for v in values], padding=2, fontsize=7)
     ax.set_yticks(list(positions), [step.step for step in steps])
     ax.invert_yaxis()
     ends = ", ".join(f"{end}: {n}" for end, n in sorted(funnel.finished.items())) or "none"

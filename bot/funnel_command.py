@@ -48,7 +48,7 @@ async def funnel(
 
 
 def _period(seconds: float) -> str:
-    for unit, size in (("weeks", 604_800), ("days", 86_400), ("hours", 3600)):
+    for unit, size in (("days", 86_400), ("hours", 3600)):
         if seconds >= size and seconds % size == 0:
             count = int(seconds // size)
             return f"last {count} {unit[:-1] if count == 1 else unit}"
