@@ -75,6 +75,6 @@ def _count(mark: Mark) -> None:
         metrics.FLOW_FINISHED.labels(flow, mark.outcome).inc()
     elif mark.kind is MarkKind.HUMAN:
         metrics.HUMAN_REQUESTS.labels(flow, step).inc()
-        metrics.ticket("human", "requested")
+        metrics.ticket("help", "requested")
     elif mark.kind is MarkKind.CODE:
         metrics.CODES.labels(mark.channel, mark.outcome).inc()

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from bot.logs import configure_logging
@@ -157,6 +158,10 @@ async def test_every_flow_at_debug_leaves_nothing_secret_in_the_logs(
         directory.mkdir()
         await _fresh(app_redis)
         await walk(directory)
+
+    # The agents' group got the help ticket: counted by the support desk.
+    opened = REGISTRY.get_sample_value("onboard_tickets_total", {"kind": "help", "event": "opened"})
+    assert (opened or 0) >= 1
 
     lines = debug_log.getvalue().splitlines()
     entries = [json.loads(line) for line in lines]  # every line is one JSON object

@@ -74,6 +74,7 @@ async def test_metrics_endpoint_shows_the_walks(walked: RunningBot) -> None:
     dave = bot.customer(user_id=5003)
     await dave.send("/start")
     await dave.send("12345")
+    await dave.send("/human")
     samples = await scrape(bot)
 
     def scraped(name: str, **labels: str) -> float:
@@ -92,6 +93,8 @@ async def test_metrics_endpoint_shows_the_walks(walked: RunningBot) -> None:
     assert scraped("onboard_bot_api_calls_total", method="sendMessage", status="200") >= 10
     assert scraped("onboard_bot_api_calls_total", method="getUpdates", status="200") >= 1
     assert scraped("onboard_turn_seconds_count") >= 15
+    assert scraped("onboard_human_requests_total", flow=BG, step="eik") >= 1
+    assert scraped("onboard_tickets_total", kind="help", event="requested") >= 1
     labels = {v for (_name, pairs) in samples for _k, v in pairs}
     for private in ("demo@example.com", "175074752", "12345", "4242", "5003"):
         assert private not in labels, private
