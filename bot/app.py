@@ -28,6 +28,7 @@ from storage.crm_http import CrmConfig, HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.funnel import FunnelWriter
+from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
@@ -56,16 +57,21 @@ class App:
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
-        """Drop expired conversations from the embedded store (Redis expires keys itself) and
-        send/submission counters idle for a day (SQL; the longest window is minutes)."""
+        """Drop expired conversations from the embedded store (Redis expires keys itself),
+        send/submission counters idle for a day (SQL; the longest window is minutes) and the
+        funnel's step events older than FUNNEL_RETENTION_DAYS."""
         purge = getattr(self.store, "purge_expired", None)
         removed = await purge() if purge is not None else 0
         counters = await SqlSendLimiter(self.db).purge(now=self.clock(), older_than=IDLE_COUNTER)
-        if removed or counters:  # quiet otherwise: the terminal chat shares this stderr
+        retention = self.settings.funnel_retention_days * 86_400
+        steps = await purge_funnel(self.db, self.clock() - retention)
+        if removed or counters or steps:  # quiet otherwise: the terminal chat shares this stderr
             log.info(
-                "housekeeping: removed %s expired conversations, %s idle counters",
+                "housekeeping: removed %s expired conversations, %s idle counters, "
+                "%s old funnel events",
                 removed,
                 counters,
+                steps,
             )
 
     async def close(self) -> None:

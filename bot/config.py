@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     funnel_abandoned_hours: int = Field(
         24, ge=1, description="onboard funnel: silent this long at a step = gave up there"
     )
+    funnel_retention_days: int = Field(
+        365, ge=1, description="The funnel's step events are deleted after this many days"
+    )
     # -- delivery of codes and links (e-mail over SMTP, SMS through an HTTP gateway) --------
     smtp_host: str | None = Field(None, description="SMTP server; unset = mails are printed")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")

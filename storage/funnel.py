@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import exc, insert, select
+from sqlalchemy import delete, exc, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import FunnelEventRow
@@ -117,3 +117,10 @@ async def load_events(
             FunnelEvent(row.at, row.flow, row.step, row.kind, row.customer, row.outcome)
             for row in result
         ]
+
+
+async def purge_before(db: AsyncEngine, cutoff: float) -> int:
+    """Forget the step events older than ``cutoff`` (``FUNNEL_RETENTION_DAYS``)."""
+    async with db.begin() as connection:
+        result = await connection.execute(delete(FunnelEventRow).where(FunnelEventRow.at < cutoff))
+    return int(result.rowcount or 0)

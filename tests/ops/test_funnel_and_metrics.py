@@ -182,3 +182,18 @@ async def test_funnel_rows_in_postgresql(pg_database: str) -> None:
     rows = await load_events(db, since=5, flow=BG)
     assert [row.step for row in rows] == ["intro", "eik"]
     await db.dispose()
+
+
+async def test_housekeeping_forgets_old_funnel_events(tmp_path: Path) -> None:
+    clock = Clock(time.time())
+    settings = make_settings(tmp_path, funnel_retention_days=30)
+    async with running_bot(settings, clock=clock) as bot:
+        assert bot.app.funnel is not None
+        await bot.customer().send("/start")
+        await bot.app.funnel.flush()
+        clock.now += 31 * 86_400
+        await bot.customer(user_id=77).send("/start")
+        await bot.app.funnel.flush()
+        await bot.app.housekeeping()
+        rows = await load_events(bot.app.db, since=0)
+        assert {row.at for row in rows} == {clock.now}
