@@ -21,16 +21,29 @@ from storage.funnel import FunnelEvent, FunnelWriter
 
 # step, chance to give up there, chance to be asked again there
 PATHS = {
-    "bg-subscription-portal": (
-        [("intro", 0.02, 0), ("eik", 0.08, 0.25), ("email", 0.06, 0.1), ("match", 0, 0)]
-        + [("code", 0.12, 0.15), ("password", 0.18, 0), ("finished", 0, 0)]
-    ),
-    "pl-support-contracts": (
-        [("intro", 0.03, 0), ("email", 0.05, 0.08), ("phone", 0.04, 0.2), ("nip", 0.1, 0.3)]
-        + [("match", 0, 0), ("verify_email", 0.2, 0), ("password", 0.07, 0)]
-        + [("contract", 0.05, 0.2), ("serial", 0.12, 0.35), ("check", 0, 0)]
-        + [("contracts", 0, 0), ("finished", 0, 0)]
-    ),
+    "bg-subscription-portal": [
+        ("intro", 0.02, 0),
+        ("eik", 0.08, 0.25),
+        ("email", 0.06, 0.1),
+        ("match", 0, 0),
+        ("code", 0.12, 0.15),
+        ("password", 0.18, 0),
+        ("finished", 0, 0),
+    ],
+    "pl-support-contracts": [
+        ("intro", 0.03, 0),
+        ("email", 0.05, 0.08),
+        ("phone", 0.04, 0.2),
+        ("nip", 0.1, 0.3),
+        ("match", 0, 0),
+        ("verify_email", 0.2, 0),
+        ("password", 0.07, 0),
+        ("contract", 0.05, 0.2),
+        ("serial", 0.12, 0.35),
+        ("check", 0, 0),
+        ("contracts", 0, 0),
+        ("finished", 0, 0),
+    ],
 }
 CUSTOMERS = 400
 
