@@ -21,11 +21,13 @@ Hooks for code outside this module that owns the number (the delivery dispatcher
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -128,8 +130,13 @@ def owed_queue(depth: int, oldest_age_seconds: float) -> None:
 
 
 def bot_api_call(method: str, status: str) -> None:
-    name = method if _METHOD.fullmatch(method) else "other"
-    BOT_API_CALLS.labels(name, status).inc()
+    _api_calls(method, status).inc()
+
+
+@functools.lru_cache(maxsize=256)
+def _api_calls(method: str, status: str) -> Any:
+    """The labelled counter, looked up once per (method, status): a call per Bot API call."""
+    return BOT_API_CALLS.labels(method if _METHOD.fullmatch(method) else "other", status)
 
 
 def bot_api_wait(reason: str, seconds: float) -> None:

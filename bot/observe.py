@@ -12,8 +12,8 @@ are is not.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
+from typing import Any
 
 from bot import metrics
 from bot.logs import turn_fields
@@ -30,15 +30,16 @@ FUNNEL_KINDS = frozenset({MarkKind.ENTERED, MarkKind.INVALID, MarkKind.HUMAN, Ma
 class TurnRecorder:
     def __init__(self, funnel: FunnelWriter | None, secret: bytes, clock: Clock) -> None:
         self.funnel = funnel
-        self.secret = secret
+        self.secret = hashlib.sha256(b"funnel|" + secret).digest()  # blake2b keys: <= 64 bytes
         self.clock = clock
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def turn_applied(self, event: Event, outcome: Outcome, seconds: float) -> None:
         if outcome.duplicate:
             result = "duplicate"
         else:
             result = "applied" if outcome.attempts == 1 else "conflict_retried"
-        metrics.UPDATES.labels(event.kind.value, result).inc()
+        self._child(metrics.UPDATES, event.kind.value, result).inc()
         metrics.TURN_SECONDS.observe(seconds)
         if outcome.marks:
             self._marks(event, outcome.marks)
@@ -47,34 +48,41 @@ class TurnRecorder:
             log.debug("turn", extra=turn_fields(event.update_id, last, result, seconds))
 
     def turn_failed(self, event: Event, seconds: float) -> None:
-        metrics.UPDATES.labels(event.kind.value, "failed").inc()
+        self._child(metrics.UPDATES, event.kind.value, "failed").inc()
         metrics.TURN_SECONDS.observe(seconds)
 
     def _marks(self, event: Event, marks: tuple[Mark, ...]) -> None:
         customer = self._customer(event)
         now = self.clock()
         for mark in marks:
-            _count(mark)
+            self._count(mark)
             if self.funnel is not None and mark.kind in FUNNEL_KINDS and mark.flow:
                 self.funnel.add(
                     FunnelEvent(now, mark.flow, mark.step or "-", mark.kind, customer, mark.outcome)
                 )
 
     def _customer(self, event: Event) -> str:
-        key = f"{event.key.bot_id}:{event.key.chat_id}:{event.key.user_id}".encode()
-        return hmac.new(self.secret, b"funnel|" + key, hashlib.sha256).hexdigest()[:32]
+        key = str(event.key).encode()
+        return hashlib.blake2b(key, key=self.secret, digest_size=16).hexdigest()
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once: the labels are a small fixed set (flow and
+        step ids, outcome words), and prometheus-client's own look-up takes a lock every time."""
+        found = self._children.get((id(metric), labels))
+        if found is None:
+            found = self._children[(id(metric), labels)] = metric.labels(*labels)
+        return found
 
-def _count(mark: Mark) -> None:
-    flow, step = mark.flow or "none", mark.step or "none"
-    if mark.kind is MarkKind.ENTERED:
-        metrics.STEP_ENTERED.labels(flow, step).inc()
-    elif mark.kind is MarkKind.INVALID:
-        metrics.STEP_INVALID.labels(flow, step).inc()
-    elif mark.kind is MarkKind.FINISHED:
-        metrics.FLOW_FINISHED.labels(flow, mark.outcome).inc()
-    elif mark.kind is MarkKind.HUMAN:
-        metrics.HUMAN_REQUESTS.labels(flow, step).inc()
-        metrics.ticket("help", "requested")
-    elif mark.kind is MarkKind.CODE:
-        metrics.CODES.labels(mark.channel, mark.outcome).inc()
+    def _count(self, mark: Mark) -> None:
+        flow, step = mark.flow or "none", mark.step or "none"
+        if mark.kind is MarkKind.ENTERED:
+            self._child(metrics.STEP_ENTERED, flow, step).inc()
+        elif mark.kind is MarkKind.INVALID:
+            self._child(metrics.STEP_INVALID, flow, step).inc()
+        elif mark.kind is MarkKind.FINISHED:
+            self._child(metrics.FLOW_FINISHED, flow, mark.outcome).inc()
+        elif mark.kind is MarkKind.HUMAN:
+            self._child(metrics.HUMAN_REQUESTS, flow, step).inc()
+            metrics.ticket("help", "requested")
+        elif mark.kind is MarkKind.CODE:
+            self._child(metrics.CODES, mark.channel, mark.outcome).inc()
