@@ -13,9 +13,8 @@ from bench.botapi import InProcessBotApi
 from bench.customers import PinBox, Stats, drive
 from bench.measure import RoundTrips, bytes_per_key_group, commands_total
 from bench.place import Place
-from bot.app import build_app
-from bot.telegram.render import TelegramRenderer
-from bot.telegram.transport import TelegramTransport
+from bot.app import TelegramChannel, build_app
+from dialogs.events import ConversationKey
 
 
 @contextlib.contextmanager
@@ -44,14 +43,19 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
     the queue a closed loop at full speed builds: at 200 in flight and N updates/s an update
     waits 200/N s on average, Little's law)."""
     pins = PinBox()
-    app = await build_app(where.settings(), delivery=pins)
+    settings = where.settings()
     api = InProcessBotApi()
-    bot = Bot(app.settings.bot_token.get_secret_value(), request=api)  # type: ignore[union-attr]
-    transport = TelegramTransport(bot, app.engine, TelegramRenderer(app.catalogs), app.effects)
+    bot = Bot(settings.bot_token.get_secret_value(), request=api)  # type: ignore[union-attr]
+    app = await build_app(settings, delivery=pins, channel=TelegramChannel(bot))
+    transport = app.transport
 
     async def deliver(update: dict[str, Any]) -> list[dict[str, Any]]:
+        """One update, answered: the webhook's work (up to the commit), then the
+        dispatcher's (the replies sent) — a customer's wait for the answer."""
         await transport.process_json(update)
-        return api.take(update.get("message", update.get("callback_query", {}))["from"]["id"])
+        user = update.get("message", update.get("callback_query", {}))["from"]["id"]
+        await app.dispatcher.delivered(ConversationKey(transport.bot_id, user, user))
+        return api.take(user)
 
     redis = app.store._redis  # type: ignore[attr-defined] # the store's own client; bench only
     try:

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import metrics
 from bot.config import Settings
+from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
+from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
 from bot.links import InvitationEngine
 from bot.observe import TurnRecorder
+from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
+from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
+from bot.terminal import TerminalChat, TerminalScreen
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
-from dialogs.ports import Clock, Delivery, SendLimiter, StateStore
+from dialogs.ports import Clock, Delivery, OwedStore, SendLimiter, StateStore
 from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import LiveLookups, Services
 from storage.contracts import SqlContracts
@@ -32,13 +39,34 @@ from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
-from storage.outbox_journal import SqlOutboxJournal
 from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
 from storage.tickets import SqlTickets
 
 log = logging.getLogger(__name__)
 IDLE_COUNTER = 86_400.0
+DELIVERY_GRACE_SECONDS = 4.0
+"""On shutdown, deliveries under way get this long; the rest stays owed for the next process."""
+
+
+@dataclass(frozen=True)
+class TelegramChannel:
+    """Customers on Telegram: ``bot`` (python-telegram-bot's client, not yet initialised)
+    and Telegram's pacing (None: none, the benchmark's in-process API)."""
+
+    bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
+    limiter: Any = None  # bot.telegram.ratelimit.OutgoingLimiter
+
+
+@dataclass(frozen=True)
+class TerminalChannel:
+    """One customer in this terminal (``onboard chat``; ``onboard web`` without a token)."""
+
+    out: Callable[[str], None] = print
+    language: str | None = None
+
+
+Channel = TelegramChannel | TerminalChannel
 
 
 @dataclass
@@ -53,7 +81,11 @@ class App:
     effects: EffectRunner
     delivery: Delivery
     clock: Clock
+    dispatcher: Dispatcher
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
+    transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
+    terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
+    support: SupportDesk | None = field(default=None)
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
@@ -75,6 +107,9 @@ class App:
             )
 
     async def close(self) -> None:
+        if self.transport is not None:
+            await self.transport.close()
+        await self.dispatcher.close(grace_seconds=DELIVERY_GRACE_SECONDS)
         if self.funnel is not None:
             await self.funnel.close()  # the last second's step events
         await self.effects.close()
@@ -134,7 +169,11 @@ async def build_app(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
     flows_dir: Path = FLOWS_DIR,
     migrate_schema: bool = True,
+    channel: Channel | None = None,
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
 ) -> App:
+    """Every part, wired. ``channel``: where customers are (None: no chat in this process,
+    e.g. ``onboard crm``; what turns owe is then left to a process that has one)."""
     catalogs = Catalogs(locales_dir)
     flows = FlowRegistry.from_directory(flows_dir, known_messages=catalogs.template_ids)
     check_portal_settings(
@@ -146,14 +185,6 @@ async def build_app(
         await migrate(db)
     records = SqlRecords(db, hot_path(db))
     tickets = SqlTickets(db)
-    support = SupportDesk(
-        tickets,
-        catalogs,
-        clock,
-        locale=settings.support_locale,
-        chat_id=settings.support_chat_id,
-        topics={"on": True, "off": False}.get(settings.support_topics),
-    )
     contracts = SqlContracts(db)
     crm = None if live_crm is None else HttpCrm(live_crm, CrmMirror(db, contracts, clock))
     profiles = SqlProfiles(db)
@@ -179,32 +210,110 @@ async def build_app(
         guests=SqlGuestCodes(db),
         live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
     )
+    codec = SealedCodec(secret.encode())
     engine: Engine = InvitationEngine(
         flows,
         store,
         services,
         invitations=SqlInvitations(db),
         default_flow=settings.default_flow,
+        codec=codec,
         observer=TurnRecorder(funnel, secret.encode(), clock),
     )
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
     await limiter.prepare()
+    outbox = Outbox(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
+    sender = _telegram_sender(channel, catalogs)
+    support = SupportDesk(
+        tickets,
+        catalogs,
+        clock,
+        locale=settings.support_locale,
+        channel=_support_group(settings, sender),
+        mail=outbox.submit,  # CC copies of agents' answers
+    )
     effects = EffectRunner(
-        delivery,
+        outbox,
         records,
         records,
-        limiter=limiter,
         secret=secret.encode(),
-        clock=clock,
-        journal=SqlOutboxJournal(db),
         consents=contracts,
         support=support,
         profiles=profiles,
     )
-    support.mail = effects.outbox.submit  # CC copies of agents' answers
+    owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
+    transport = terminal = None
+    if isinstance(channel, TerminalChannel):
+        screen = TerminalScreen(catalogs, out=channel.out)
+        dispatcher = Dispatcher(owed, codec, ChatDeliverer(screen.send, effects))
+        terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
+    elif sender is not None:
+        from bot.telegram.transport import TelegramTransport  # noqa: PLC0415
+
+        passing, final = _telegram_failures()
+        deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
+        dispatcher = Dispatcher(owed, codec, deliverer)
+        transport = TelegramTransport(sender, engine, dispatcher, support=support)
+    else:
+        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
     app = App(
-        settings, db, store, records, catalogs, flows, engine, effects, delivery, clock, crm, funnel
+        settings,
+        db,
+        store,
+        records,
+        catalogs,
+        flows,
+        engine,
+        effects,
+        delivery,
+        clock,
+        dispatcher,
+        crm,
+        transport=transport,
+        terminal=terminal,
+        support=support,
+        funnel=funnel,
     )
     await app.housekeeping()
+    if channel is not None:
+        dispatcher.start()  # deliver what a process that died left owed
     return app
+
+
+def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
+    if not isinstance(channel, TelegramChannel):
+        return None
+    from bot.telegram.render import TelegramRenderer  # noqa: PLC0415
+    from bot.telegram.sender import TelegramSender  # noqa: PLC0415
+
+    return TelegramSender(channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter)
+
+
+def _support_group(settings: Settings, sender: Any) -> Any:
+    """The agents' group as a support channel, when this process talks to Telegram."""
+    if sender is None or settings.support_chat_id is None:
+        return None
+    from bot.support.telegram import TelegramGroup  # noqa: PLC0415
+
+    topics = {"on": True, "off": False}.get(settings.support_topics)
+    return TelegramGroup(sender, settings.support_chat_id, topics)
+
+
+def _telegram_failures() -> tuple[Callable[[BaseException], bool], Callable[[BaseException], bool]]:
+    """Which Bot API failures pass (network, 5xx: try again) and which are final (400)."""
+    from telegram.error import BadRequest, NetworkError  # noqa: PLC0415
+
+    def passing(exc: BaseException) -> bool:
+        return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+    def final(exc: BaseException) -> bool:
+        return isinstance(exc, BadRequest)
+
+    return passing, final
+
+
+async def _nowhere(chat_id: int, replies: object, locale: str) -> None:
+    """No chat in this process (``onboard crm``, ``onboard invite``): nothing is delivered
+    here, because the dispatcher of such a process is never started."""
+    del chat_id, replies, locale

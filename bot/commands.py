@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from pathlib import Path
 
 from aiohttp import web
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import App, build_app
+from bot.app import App, TelegramChannel, TerminalChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
@@ -22,7 +21,6 @@ from bot.telegram.connect import connect
 from bot.telegram.menu import publish_profile
 from bot.telegram.metered import metered
 from bot.telegram.ratelimit import outgoing_limiter
-from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
 from bot.web import listen, serving, web_app_for
@@ -34,6 +32,7 @@ from storage.crm_import import load_crm
 from storage.crm_sync import sync as sync_crm
 
 log = logging.getLogger(__name__)
+SHUTDOWN_SECONDS = 3.0
 
 
 async def chat(
@@ -47,13 +46,17 @@ async def chat(
 ) -> int:
     """The terminal chat. ``pages_required`` (``onboard run``): a busy port stops it, since
     the links it hands out would not open; ``onboard chat`` says so in the chat and goes on."""
-    app = await build_app(settings, delivery=DevelopmentDelivery(Catalogs(), echo=print))
+    app = await build_app(
+        settings,
+        delivery=DevelopmentDelivery(Catalogs(), echo=print),
+        channel=TerminalChannel(language=language),
+    )
     try:
         if crm is not None:
             await _load(app, crm, quiet=True)
         if fresh:
             await app.store.delete(TERMINAL_KEY)
-        terminal = TerminalChat(app.engine, app.effects, app.catalogs, language=language)
+        terminal: TerminalChat = app.terminal
         pages = web_app_for(app, terminal.send)  # the page's "done" is printed in the chat
         add_link_routes(pages, app.records, app.catalogs, app.clock, terminal.send)
         async with serving(
@@ -194,11 +197,6 @@ async def run(
         return await chat(
             settings, flow=None, language=None, crm=demo_crm, fresh=False, pages_required=True
         )
-    app = await build_app(
-        settings,
-        delivery=worker.delivery if worker else None,
-        migrate_schema=worker is None,  # the supervisor migrated before starting workers
-    )
     token = settings.bot_token.get_secret_value()
     base = settings.telegram_api_base.rstrip("/")
     bot = Bot(
@@ -208,22 +206,19 @@ async def run(
         request=metered((worker and worker.request) or HTTPXRequest(connection_pool_size=64)),
         get_updates_request=metered(HTTPXRequest(read_timeout=40)),
     )
-    transport = TelegramTransport(
-        bot,
-        app.engine,
-        TelegramRenderer(app.catalogs),
-        app.effects,
-        limiter=outgoing_limiter(settings, workers=worker.count if worker else 1),
+    limiter = outgoing_limiter(settings, workers=worker.count if worker else 1)
+    app = await build_app(
+        settings,
+        delivery=worker.delivery if worker else None,
+        migrate_schema=worker is None,  # the supervisor migrated before starting workers
+        channel=TelegramChannel(bot, limiter),
     )
-    app.effects.outbox.notify = lambda key, replies, locale: transport.send(
-        key.chat_id, replies, locale
-    )  # a mail or SMS that cannot be sent is told in the chat
     try:
         await connect(bot, base)
         async with bot:
             if worker is None:  # the supervisor of several workers sets it once
                 await publish_profile(bot, app.catalogs)
-            await serve(app, transport, webhook=webhook, worker=worker)
+            await serve(app, app.transport, webhook=webhook, worker=worker)
     finally:
         await app.close()
     return 0
@@ -243,7 +238,9 @@ async def serve(
         hook = (settings.webhook_path, transport.webhook_handler(secret))
     web_app = web_app_for(app, transport.push, hook)
     add_link_routes(web_app, app.records, app.catalogs, app.clock, transport.push)
-    runner = web.AppRunner(web_app, access_log=None)
+    # SIGTERM: stop taking updates; turns under way get SHUTDOWN_SECONDS, then the dispatcher
+    # its grace (bot.app.App.close): within the 10 s Docker and systemd give by default.
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     await listen(runner, settings.host, settings.port, reuse_port=worker is not None)
     stop = asyncio.Event()
@@ -279,21 +276,19 @@ async def _housekeeping(
     stop: asyncio.Event,
     worker: WorkerSeat | None = None,
     every_seconds: float = 3600,
-    recover_every: float = 60,
 ) -> None:
-    """Every minute, in every process: tell customers whose mail or SMS was in flight in a
-    process that died (the outbox journal). Every hour, in one process: purge what expired."""
-    chores = worker is None or worker.index == 0
-    await app.effects.outbox.recover()  # the transport's notify is wired by now
-    due = time.monotonic() + every_seconds
+    """Every hour, in one process: purge what expired (what dead processes left owed is
+    taken over by every process's dispatcher, bot/dispatch.py)."""
+    if worker is not None and worker.index != 0:
+        return
     while True:
         try:
-            await asyncio.wait_for(stop.wait(), recover_every)
+            await asyncio.wait_for(stop.wait(), every_seconds)
         except TimeoutError:
-            await app.effects.outbox.recover()
-            if chores and time.monotonic() >= due:
-                due = time.monotonic() + every_seconds
+            try:
                 await app.housekeeping()
+            except Exception:  # an outage: next hour
+                log.warning("housekeeping failed; trying again in an hour", exc_info=True)
         else:
             return  # stopping: no chores while the process shuts down
 
@@ -301,30 +296,26 @@ async def _housekeeping(
 async def web_pages(settings: Settings) -> int:
     """``onboard web``: only the hand-off pages. The chat is told through the Bot API when
     BOT_TOKEN is set, else the bot's replies are printed here."""
-    app = await build_app(settings)
+    if settings.bot_token is None:
+        app = await build_app(settings, channel=TerminalChannel())
+        try:
+            await _serve_pages(app, web_app_for(app, app.terminal.send))
+        finally:
+            await app.close()
+        return 0
+    base = settings.telegram_api_base.rstrip("/")
+    token = settings.bot_token.get_secret_value()
+    bot = Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=metered(HTTPXRequest()),
+    )
+    app = await build_app(settings, channel=TelegramChannel(bot, outgoing_limiter(settings)))
     try:
-        if settings.bot_token is None:
-            printer = TerminalChat(app.engine, app.effects, app.catalogs)
-            await _serve_pages(app, web_app_for(app, printer.send))
-            return 0
-        base = settings.telegram_api_base.rstrip("/")
-        token = settings.bot_token.get_secret_value()
-        bot = Bot(
-            token,
-            base_url=f"{base}/bot",
-            base_file_url=f"{base}/file/bot",
-            request=metered(HTTPXRequest()),
-        )
-        transport = TelegramTransport(
-            bot,
-            app.engine,
-            TelegramRenderer(app.catalogs),
-            app.effects,
-            limiter=outgoing_limiter(settings),
-        )
         await connect(bot, base)
         async with bot:
-            await _serve_pages(app, web_app_for(app, transport.push))
+            await _serve_pages(app, web_app_for(app, app.transport.push))
     finally:
         await app.close()
     return 0

@@ -1,9 +1,9 @@
-"""Runs a turn's effects after its state is committed.
+"""Runs a committed turn's effects, one owed item at a time (the dispatcher calls
+:meth:`EffectRunner.run_one`).
 
-Mails and SMS go to the :class:`~bot.outbox.Outbox` (sent in the background, retried), which
-first takes a slot of the cap on sends per address from the shared :class:`SendLimiter` —
-across all conversations and workers, off the update's path: the reply never waits for it,
-and an update that sends nothing never touches it.
+Mails and SMS go through the :class:`~bot.outbox.Outbox`, which first takes a slot of the cap
+on sends per address from the shared :class:`SendLimiter` — across all conversations and
+workers, off the update's path: the reply never waits for it.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import Sequence
 from typing import Protocol
 
-from bot.outbox import DEFAULT_RETRY_DELAYS, DELIVERY_FAILED, Cap, Journal, Outbox
+from sqlalchemy.exc import IntegrityError
+
+from bot.outbox import DELIVERY_FAILED, Cap, Outbox
 from bot.support.desk import SupportDesk
 from bot.support.effects import run_ticket_effect
 from dialogs.effects import (
@@ -28,13 +28,10 @@ from dialogs.effects import (
     TicketEffect,
 )
 from dialogs.ports import (
-    Clock,
     ConsentRecorder,
     ConversationOutgoing,
-    Delivery,
     Outgoing,
     RequestRecorder,
-    SendLimiter,
     TokenStore,
 )
 from dialogs.replies import Reply, Text
@@ -43,6 +40,11 @@ from dialogs.steps.profile import USERNAME_LOST
 __all__ = ["DELIVERY_FAILED", "EffectRunner", "send_subject"]
 
 log = logging.getLogger(__name__)
+
+
+def _ref(key: object, item_id: str) -> str:
+    """A ticket ref derived from the owed item, so a second run finds the first ticket."""
+    return hashlib.sha256(f"{key}|{item_id}".encode()).hexdigest()[:16]
 
 
 def send_subject(secret: bytes, message: Outgoing) -> str:
@@ -61,31 +63,40 @@ class ProfileRecorder(Protocol):
 class EffectRunner:
     def __init__(
         self,
-        delivery: Delivery,
+        outbox: Outbox,
         records: RequestRecorder,
         tokens: TokenStore,
         *,
-        limiter: SendLimiter | None = None,
         secret: bytes = b"",
-        clock: Clock = time.time,
-        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
-        journal: Journal | None = None,
         consents: ConsentRecorder | None = None,
         support: SupportDesk | None = None,
         profiles: ProfileRecorder | None = None,
     ) -> None:
+        self.outbox = outbox
         self.profiles = profiles
         self.consents = consents
         self.support = support
-        self.delivery = delivery
         self.records = records
         self.tokens = tokens
-        self.limiter = limiter
         self.secret = secret
-        self.clock = clock
-        self.outbox = Outbox(
-            delivery, retry_delays=retry_delays, journal=journal, clock=clock, limiter=limiter
-        )
+
+    async def run_one(self, effect: Effect, *, ref: str = "") -> list[Reply]:
+        """Run one owed effect (the dispatcher's item) and return what to tell the customer.
+        Safe to run again after a crash: ``ref`` (the item's id) keys what would otherwise be
+        created twice, and a token stored by an earlier try counts as stored."""
+        if isinstance(effect, SendOutgoing):
+            message = effect.message
+            notice = await self.outbox.deliver(message, self._cap(message))
+            return [notice] if notice is not None else []
+        if isinstance(effect, StoreToken):
+            try:
+                await self._store_token(effect)
+            except IntegrityError:
+                log.info("token of %s stored by an earlier try", effect.key)
+            return []
+        if isinstance(effect, RecordHuman) and ref:
+            return await self._record_human(effect, ref)
+        return await self.run((effect,))
 
     async def run(self, effects: tuple[Effect, ...]) -> list[Reply]:
         """Run each effect; return replies that tell the customer what could not be done."""
@@ -98,19 +109,9 @@ class EffectRunner:
             if isinstance(effect, SendOutgoing):
                 self._send(effect.message)
             elif isinstance(effect, StoreToken):
-                await self.tokens.store_token(
-                    token_hash=effect.token_hash,
-                    purpose=effect.purpose,
-                    key=effect.key,
-                    customer_id=effect.customer_id,
-                    locale=effect.locale,
-                    expires_at=effect.expires_at,
-                )
+                await self._store_token(effect)
             elif isinstance(effect, RecordHuman):
-                number = await self.records.record_human_request(effect.request)
-                log.info("human request %s recorded for %s", number, effect.request.key)
-                if self.support is not None:
-                    await self.support.open_request(effect.request, number)
+                notices += await self._record_human(effect, "")
             elif isinstance(effect, RecordConsent):
                 if self.consents is None:
                     raise RuntimeError("a flow records consents but no consent store is wired")
@@ -122,18 +123,40 @@ class EffectRunner:
                     notices.append(Reply(Text(USERNAME_LOST, {"username": effect.username})))
         return notices
 
-    def _send(self, message: Outgoing) -> None:
-        """Hand the message to the outbox with its slot in the address's cap to take (a
-        refusal or a failure is told to the customer from there, later)."""
+    async def _store_token(self, effect: StoreToken) -> None:
+        await self.tokens.store_token(
+            token_hash=effect.token_hash,
+            purpose=effect.purpose,
+            key=effect.key,
+            customer_id=effect.customer_id,
+            locale=effect.locale,
+            expires_at=effect.expires_at,
+        )
+
+    async def _record_human(self, effect: RecordHuman, ref: str) -> list[Reply]:
+        number = await self.records.record_human_request(effect.request)
+        log.info("human request %s recorded for %s", number, effect.request.key)
+        if self.support is not None:
+            ticket_ref = _ref(effect.request.key, ref) if ref else None
+            await self.support.open_request(effect.request, number, ref=ticket_ref)
+        return []
+
+    def _cap(self, message: Outgoing) -> Cap:
+        """The message's slot in the cap per address."""
         routed = message if isinstance(message, ConversationOutgoing) else None
-        cap = Cap(
+        return Cap(
             send_subject(self.secret, message),
             limit=routed.max_sends if routed else 5,
             window=routed.send_window if routed else 600,
         )
-        self.outbox.submit(message, routed.key if routed else None, cap)
+
+    def _send(self, message: Outgoing) -> None:
+        """Hand the message to the outbox in the background (a refusal or a failure is told
+        to the customer from there, later)."""
+        routed = message if isinstance(message, ConversationOutgoing) else None
+        self.outbox.submit(message, routed.key if routed else None, self._cap(message))
 
     async def close(self) -> None:
         await self.outbox.close()
-        if self.limiter is not None:
-            await self.limiter.close()
+        if self.outbox.limiter is not None:
+            await self.outbox.limiter.close()

@@ -22,6 +22,7 @@ from dialogs.engine import Engine, Outcome
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, Catalogs, negotiate
+from dialogs.owed import OwedCodec
 from dialogs.ports import Clock, Invitation, StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.steps.handoff import token_hash
@@ -95,9 +96,12 @@ class InvitationEngine(Engine):
         *,
         invitations: SqlInvitations,
         default_flow: str | None = None,
+        codec: OwedCodec | None = None,
         observer: TurnObserver | None = None,
     ) -> None:
-        super().__init__(flows, store, services, default_flow=default_flow, observer=observer)
+        super().__init__(
+            flows, store, services, default_flow=default_flow, codec=codec, observer=observer
+        )
         self.invitations = invitations
 
     def _token(self, event: Event) -> str | None:
@@ -108,10 +112,10 @@ class InvitationEngine(Engine):
             return None
         return payload
 
-    async def handle(self, event: Event) -> Outcome:
+    async def handle(self, event: Event, *, silent: bool = False) -> Outcome:
         token = self._token(event)
         if token is None:
-            return await super().handle(event)
+            return await super().handle(event, silent=silent)
         digest, now = token_hash(token), self.services.clock()
         invitation = await self.invitations.redeem_invitation(digest, by=str(event.key), now=now)
         if invitation is None:
@@ -120,13 +124,19 @@ class InvitationEngine(Engine):
 
     async def _admit(self, event: Event, invitation: Invitation) -> Outcome:
         start = dataclasses.replace(event, text=invitation.flow, language_code=invitation.locale)
-        started = await super().handle(start)
+        started = await super().handle(start, silent=True)  # the admission's replies say it
         if started.duplicate:
             return started
         customer = "" if invitation.customer_id is None else str(invitation.customer_id)
         signal = Event(event.key, EventKind.SIGNAL, text=f"invitation:{customer}")
         admitted = await super().handle(signal)
-        return Outcome(admitted.replies, started.effects + admitted.effects, admitted.locale)
+        return Outcome(
+            admitted.replies,
+            started.effects + admitted.effects,
+            admitted.locale,
+            items=started.items + admitted.items,
+            lead=started.lead,
+        )
 
     async def _refused(self, event: Event, digest: str, now: float) -> Outcome:
         known = await self.invitations.get_invitation(digest)

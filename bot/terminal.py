@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from bot.effects import EffectRunner
+from bot.dispatch import Dispatcher
 from dialogs.engine import Engine
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.i18n import Catalogs
@@ -23,25 +23,53 @@ TAG = re.compile(r"<[^>]+>")
 TERMINAL_KEY = ConversationKey(bot_id=0, chat_id=1, user_id=1)
 
 
-class TerminalChat:
-    def __init__(
-        self,
-        engine: Engine,
-        effects: EffectRunner,
-        catalogs: Catalogs,
-        *,
-        language: str | None = None,
-        key: ConversationKey = TERMINAL_KEY,
-        out: Callable[[str], None] = print,
-    ) -> None:
-        self.engine = engine
-        self.effects = effects
+class TerminalScreen:
+    """Where the terminal's customer reads: replies printed, the last buttons remembered."""
+
+    def __init__(self, catalogs: Catalogs, *, out: Callable[[str], None] = print) -> None:
         self.catalogs = catalogs
-        self.language = language
-        self.key = key
         self.out = out
         self.buttons: list[Button] = []
         self.labels: list[tuple[Button, str]] = []
+
+    async def send(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None:
+        """The dispatcher's way into this chat (one chat: ``chat_id`` is the terminal's)."""
+        del chat_id
+        for reply in replies:
+            self.show(reply, locale)
+
+    def show(self, reply: Reply, locale: str) -> None:
+        """Print a reply; its buttons stay valid until the next reply that has buttons."""
+        self.out(TAG.sub("", render(reply.text, self.catalogs, locale)))
+        if reply.buttons:
+            self.buttons = list(reply.buttons)
+            self.labels = [(b, render(b.label, self.catalogs, locale)) for b in reply.buttons]
+        for number, button in enumerate(reply.buttons, start=1):
+            label = render(button.label, self.catalogs, locale)
+            suffix = f" → {button.data}" if button.kind is ButtonKind.LINK else ""
+            self.out(f"  [{number}] {label}{suffix}")
+
+
+class TerminalChat:
+    """Lines in → the engine → what the turn owes, delivered (by the dispatcher) to the
+    screen before the next line is read."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        screen: TerminalScreen,
+        *,
+        language: str | None = None,
+        key: ConversationKey = TERMINAL_KEY,
+    ) -> None:
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.screen = screen
+        self.catalogs = screen.catalogs
+        self.out = screen.out
+        self.language = language
+        self.key = key
 
     async def run(self, stdin: TextIO = sys.stdin, flow: str | None = None) -> None:
         if self.language:
@@ -93,24 +121,17 @@ class TerminalChat:
 
     def _pressed(self, line: str) -> Button | None:
         """The button a line means: its number, or its label as shown (any case)."""
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            return self.buttons[int(line) - 1]
+        buttons = self.screen.buttons
+        if line.isdigit() and 1 <= int(line) <= len(buttons):
+            return buttons[int(line) - 1]
         wanted = line.casefold()
-        return next((b for b, label in self.labels if label.casefold() == wanted), None)
+        return next((b for b, label in self.screen.labels if label.casefold() == wanted), None)
 
     async def send(self, event: Event) -> None:
+        """Apply one line and wait until what it owes is printed (mails included)."""
         outcome = await self.engine.handle(event)
-        notices = await self.effects.run(outcome.effects)
-        for reply in [*outcome.replies, *notices]:
-            self.show(reply, outcome.locale)
-
-    def show(self, reply: Reply, locale: str) -> None:
-        """Print a reply; its buttons stay valid until the next reply that has buttons."""
-        self.out(TAG.sub("", render(reply.text, self.catalogs, locale)))
-        if reply.buttons:
-            self.buttons = list(reply.buttons)
-            self.labels = [(b, render(b.label, self.catalogs, locale)) for b in reply.buttons]
-        for number, button in enumerate(reply.buttons, start=1):
-            label = render(button.label, self.catalogs, locale)
-            suffix = f" → {button.data}" if button.kind is ButtonKind.LINK else ""
-            self.out(f"  [{number}] {label}{suffix}")
+        if outcome.items:
+            self.dispatcher.submit(outcome.items, lead=outcome.lead)
+        elif outcome.replies:
+            self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+        await self.dispatcher.delivered(event.key)

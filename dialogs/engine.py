@@ -7,7 +7,8 @@ Each update is one optimistic transaction on the conversation::
     store.commit(key, version, new_state)       # compare-and-set + TTL (1 round trip)
 
 On a conflict (another worker committed first) the turn is recomputed on the fresh state, so
-each update is applied exactly once. Effects are handed back, to run only after the commit.
+each update is applied exactly once. What the turn owes (replies and effects) is written by
+the same commit (:mod:`dialogs.owed`) and handed back for a dispatcher to deliver.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
-from dialogs.ports import StateStore, TurnObserver
+from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
+from dialogs.ports import CommitResult, StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.state import ConversationState, Status
 from dialogs.turn import Mark, MarkKind, Services, Turn
@@ -46,6 +48,10 @@ class Outcome:
     effects: tuple[Effect, ...]
     locale: str
     duplicate: bool = False
+    items: tuple[OwedItem, ...] = ()
+    """What the commit stored as owed: the replies and effects, in delivery order."""
+    lead: bool = True
+    """The commit took the conversation's delivery lease (see CommitResult.LEAD)."""
     marks: tuple[Mark, ...] = ()  # what operations count (bot/observe.py)
     attempts: int = 1  # more than one: recomputed after a compare-and-set conflict
 
@@ -62,6 +68,7 @@ class Engine:
         *,
         default_flow: str | None = None,
         max_attempts: int = 16,
+        codec: OwedCodec | None = None,
         observer: TurnObserver | None = None,
     ) -> None:
         self.flows = flows
@@ -69,18 +76,20 @@ class Engine:
         self.services = services
         self.nav = Navigator(flows, default_flow)
         self.max_attempts = max_attempts
+        self.codec = codec or JsonCodec()
         self.observer = observer
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
-    async def handle(self, event: Event) -> Outcome:
+    async def handle(self, event: Event, *, silent: bool = False) -> Outcome:
         """Apply one event to its conversation (``EventKind.SIGNAL`` events come from our own
-        side, e.g. a web page, through the same atomic path as customer input)."""
+        side, e.g. a web page, through the same atomic path as customer input). ``silent``:
+        the turn's replies are not owed (a step that a following turn speaks for)."""
         async with self._local_turn(event.key):
             if self.observer is None:
-                return await self._handle(event)
+                return await self._handle(event, silent)
             started = time.perf_counter()
             try:
-                outcome = await self._handle(event)
+                outcome = await self._handle(event, silent)
             except Exception:
                 self.observer.turn_failed(event, time.perf_counter() - started)
                 raise
@@ -103,7 +112,7 @@ class Engine:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    async def _handle(self, event: Event) -> Outcome:
+    async def _handle(self, event: Event, silent: bool = False) -> Outcome:
         for attempt in range(self.max_attempts):
             if attempt:
                 await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 6)))  # noqa: S311
@@ -114,10 +123,27 @@ class Engine:
             await self._dispatch(turn, event)
             turn.state.updated_at = turn.now
             data = turn.state.encode()
-            if await self.store.commit(event.key, snapshot.version, data, event.update_id):
-                marks = tuple(turn.marks)
+            items = owed_items(
+                event.key,
+                version=snapshot.version + 1,
+                update_id=event.update_id,
+                locale=turn.locale,
+                effects=turn.effects,
+                reply_list=() if silent else turn.replies,
+            )
+            owed = [(item.id, self.codec.encode(item)) for item in items]
+            result = await self.store.commit(
+                event.key, snapshot.version, data, event.update_id, owed
+            )
+            if result:
                 return Outcome(
-                    tuple(turn.replies), tuple(turn.effects), turn.locale, False, marks, attempt + 1
+                    tuple(turn.replies),
+                    tuple(turn.effects),
+                    turn.locale,
+                    items=items,
+                    lead=result is CommitResult.LEAD,
+                    marks=tuple(turn.marks),
+                    attempts=attempt + 1,
                 )
         raise ConflictError(event.key, self.max_attempts)
 

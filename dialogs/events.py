@@ -17,6 +17,12 @@ class ConversationKey:
     def __str__(self) -> str:
         return f"{self.bot_id}:{self.chat_id}:{self.user_id}"
 
+    @classmethod
+    def parse(cls, text: str) -> ConversationKey:
+        """The inverse of ``str(key)``."""
+        bot_id, chat_id, user_id = text.split(":")
+        return cls(int(bot_id), int(chat_id), int(user_id))
+
 
 class EventKind(enum.StrEnum):
     TEXT = "text"

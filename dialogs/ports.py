@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -44,6 +44,18 @@ class Snapshot:
 DUPLICATE = Snapshot(None, 0, duplicate=True)
 
 
+class CommitResult(enum.IntEnum):
+    """What :meth:`StateStore.commit` did (false only on a conflict)."""
+
+    CONFLICT = 0
+    LEAD = 1
+    """Written; nothing else was owed, so this caller delivers what the turn owes (it holds
+    the conversation's delivery lease)."""
+    QUEUED = 2
+    """Written; an earlier turn's items are still being delivered, and whoever delivers them
+    (this process or another) takes these too, in order."""
+
+
 class StateStore(Protocol):
     """Conversation state with optimistic concurrency and update de-duplication.
 
@@ -55,15 +67,44 @@ class StateStore(Protocol):
         ...
 
     async def commit(
-        self, key: ConversationKey, expected_version: int, data: bytes, update_id: int | None
-    ) -> bool:
+        self,
+        key: ConversationKey,
+        expected_version: int,
+        data: bytes,
+        update_id: int | None,
+        owed: Sequence[tuple[str, bytes]] = (),
+    ) -> CommitResult:
         """Write ``data`` as version ``expected_version + 1`` if the stored version is still
-        ``expected_version``; remember ``update_id``; refresh the TTL. False on conflict."""
+        ``expected_version``; remember ``update_id``; refresh the TTL; and, in the same
+        transaction, keep the ``owed`` items (id, sealed item: :mod:`dialogs.owed`) until
+        they are settled. CONFLICT (false) when another writer got there first."""
         ...
 
     async def delete(self, key: ConversationKey) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class OwedStore(Protocol):
+    """The items committed turns owe, with one delivery lease per conversation (the same
+    backend as the state: the commit writes them)."""
+
+    async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
+        """Forget the ``done`` items. When nothing else is owed, end the lease and return [];
+        else renew it and return what is still owed (turns committed meanwhile), in order."""
+        ...
+
+    async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
+        """Everything still owed in the conversation, in order (renews the lease)."""
+        ...
+
+    async def claim(self, limit: int = 100) -> list[ConversationKey]:
+        """Take the lease of conversations whose lease ended (their holder died or left)."""
+        ...
+
+    async def renew(self, keys: Sequence[ConversationKey], *, end: bool = False) -> None:
+        """Extend the leases held on ``keys`` (``end``: let another process take them now)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

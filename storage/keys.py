@@ -23,3 +23,11 @@ class KeyBuilder:
 
     def seen(self, key: ConversationKey) -> str:
         return f"{self.tag(key)}:seen"
+
+    def owed(self, key: ConversationKey) -> str:
+        """The conversation's undelivered replies and effects (see storage.redis_state)."""
+        return f"{self.tag(key)}:owed"
+
+    def owed_index(self) -> str:
+        """Every conversation with something owed, scored by when its delivery lease ends."""
+        return f"{self.prefix}:owed"

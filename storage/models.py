@@ -49,6 +49,25 @@ class SeenUpdateRow(Base):
     seen_at: Mapped[float] = mapped_column(Float, nullable=False)
 
 
+class OwedItemRow(Base):
+    """A reply or effect a committed turn still owes (sealed; see dialogs.owed)."""
+
+    __tablename__ = "owed_items"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class OwedLeaseRow(Base):
+    """A conversation with something owed, and until when one process delivers it."""
+
+    __tablename__ = "owed_leases"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lease_until: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+
+
 # -- CRM records (loaded by ``onboard crm load``) ----------------------------------------
 
 
@@ -375,20 +394,6 @@ class TicketGroupMessageRow(Base):
     ticket_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
     )
-
-
-class OutboxJournalRow(Base):
-    """A mail or SMS handed to the outbox and not yet sent or given up. Only whom to tell and
-    when the retries end are kept — never the address or the text (it holds the code)."""
-
-    __tablename__ = "outbox_journal"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_key: Mapped[str] = mapped_column(String(64), nullable=False)
-    channel: Mapped[str] = mapped_column(String(10), nullable=False)
-    locale: Mapped[str] = mapped_column(String(16), nullable=False)
-    created_at: Mapped[float] = mapped_column(Float, nullable=False)
-    settle_by: Mapped[float] = mapped_column(Float, nullable=False, index=True)
 
 
 class FunnelEventRow(Base):

@@ -9,6 +9,15 @@ Layout per conversation (both keys share a hash slot, see :mod:`storage.keys`):
 Both keys carry the conversation TTL, refreshed on every commit; an idle conversation
 simply disappears and starts again at version 0.
 
+What a turn owes (its replies and effects, :mod:`dialogs.owed`) is written by the same commit
+script: a HASH ``{tag}:owed`` of item id → sealed item (no TTL: it lives until delivered), and
+the conversation in the ZSET ``<prefix>:owed`` scored by when its delivery lease ends (Redis
+``TIME``, so every machine reads one clock). The commit that finds nothing owed takes the lease
+(:data:`~dialogs.ports.CommitResult.LEAD`); a commit behind an undelivered turn only adds its
+items (QUEUED): the lease holder's :meth:`settle` returns them, or, when the holder died, its
+lease ends and any process's :meth:`claim` takes the conversation over. The index key is the
+one key outside the conversation's slot (one Redis; a cluster needs it per slot, issue 15).
+
 Scripts run by EVALSHA, and on NOSCRIPT (first use, or a server restart) once by EVAL, which
 loads them; so once loaded each ``begin``/``commit`` is exactly one command on the wire.
 Replies stay bytes (no ``decode_responses``): the data is binary.
@@ -25,14 +34,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from hiredis import pack_command
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 from dialogs.events import ConversationKey
-from dialogs.ports import DUPLICATE, Snapshot
+from dialogs.ports import DUPLICATE, CommitResult, Snapshot
 from storage.keys import KeyBuilder
 
 # KEYS: state, seen. ARGV: update_id ('' when none).
@@ -44,9 +58,17 @@ end
 return redis.call('HMGET', KEYS[1], 'v', 'd')
 """
 
-# KEYS: state, seen. ARGV: expected version, data, ttl ms, update_id ('' when none),
-# seen_limit. Returns 1 when written, 0 on a version conflict.
-_COMMIT_LUA = """
+_NOW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS: state, seen, owed, owed index. ARGV: expected version, data, ttl ms, update_id ('' when
+# none), seen_limit, lease ms, index member, then owed item id/blob pairs.
+# Returns 0 on a version conflict, else 1 (written; this caller delivers what is owed) or 2
+# (written; an earlier turn's delivery is under way and takes these items too).
+_COMMIT_LUA = (
+    """
 local expected = tonumber(ARGV[1])
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= expected then
@@ -59,8 +81,68 @@ if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return 1
+if #ARGV < 9 then
+  return 1
+end
+local lead = redis.call('EXISTS', KEYS[3]) == 0
+redis.call('HSET', KEYS[3], unpack(ARGV, 8))
 """
+    + _NOW_LUA
+    + """
+if lead then
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), ARGV[7])
+  return 1
+end
+redis.call('ZADD', KEYS[4], 'NX', now, ARGV[7])
+return 2
+"""
+)
+
+# KEYS: owed, owed index. ARGV: member, lease ms, ids done. Removes the done items; returns
+# what is still owed (the lease renewed), or nothing (the lease given up).
+_SETTLE_LUA = (
+    """
+if #ARGV > 2 then
+  redis.call('HDEL', KEYS[1], unpack(ARGV, 3))
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return {}
+end
+"""
+    + _NOW_LUA
+    + """
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+"""
+)
+
+# KEYS: owed index. ARGV: lease ms, limit. Takes over conversations whose lease has ended.
+_CLAIM_LUA = (
+    _NOW_LUA
+    + """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), member)
+end
+return due
+"""
+)
+
+# KEYS: owed index. ARGV: lease ms (0: end the lease now, for another process), members.
+_RENEW_LUA = (
+    _NOW_LUA
+    + """
+local score = now + tonumber(ARGV[1])
+if tonumber(ARGV[1]) == 0 then
+  score = 0
+end
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', score, ARGV[i])
+end
+return #ARGV - 1
+"""
+)
 
 
 POOL_TIMEOUT_SECONDS = 10  # waiting this long for a free connection means Redis is in trouble
@@ -72,7 +154,14 @@ def waiting_client(url: str, max_connections: int) -> Redis:
     reaches (200 updates in flight did). Fewer, busier connections also cost fewer syscalls.
     Closing the client closes the pool."""
     pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS
+        url,
+        max_connections=max_connections,
+        timeout=POOL_TIMEOUT_SECONDS,
+        # After a Redis restart the pooled connections are dead: a command on one fails
+        # once and is sent again on a fresh connection, not failed to the caller.
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        health_check_interval=30,
     )
     return Redis.from_pool(pool)
 
@@ -93,6 +182,7 @@ class RedisStateStore:
         key_builder: KeyBuilder | None = None,
         seen_limit: int = 256,
         lanes: int = 4,
+        lease_seconds: float = 15.0,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
@@ -103,6 +193,8 @@ class RedisStateStore:
         self._ttl_ms = str(ttl_seconds * 1000)
         self._seen_limit = str(seen_limit)
         self._lanes = [Lane(redis) for _ in range(max(1, lanes))]
+        self._lease_ms = str(int(lease_seconds * 1000))
+        self._index = self._keys.owed_index()
 
     @classmethod
     def from_url(
@@ -121,6 +213,9 @@ class RedisStateStore:
     def _pair(self, key: ConversationKey) -> list[str]:
         return [self._keys.state(key), self._keys.seen(key)]
 
+    def _keys_of(self, key: ConversationKey) -> list[str]:
+        return [*self._pair(key), self._keys.owed(key), self._index]
+
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
         reply: Any = await self._script(_BEGIN, key, _update_arg(update_id))
         if not isinstance(reply, list):
@@ -131,22 +226,53 @@ class RedisStateStore:
         return Snapshot(data, int(version))
 
     async def commit(
-        self, key: ConversationKey, expected_version: int, data: bytes, update_id: int | None
-    ) -> bool:
-        reply: Any = await self._script(
+        self,
+        key: ConversationKey,
+        expected_version: int,
+        data: bytes,
+        update_id: int | None,
+        owed: Sequence[tuple[str, bytes]] = (),
+    ) -> CommitResult:
+        pairs = [part for item in owed for part in item]
+        reply: Any = await self._lane(key).script(
             _COMMIT,
-            key,
+            self._keys_of(key),
             expected_version,
             data,
             self._ttl_ms,
             _update_arg(update_id),
             self._seen_limit,
+            self._lease_ms,
+            str(key),
+            *pairs,
         )
-        return bool(reply)
+        return CommitResult(int(reply))
+
+    def _lane(self, key: ConversationKey) -> Lane:
+        return self._lanes[hash(key) % len(self._lanes)]  # one conversation, one lane
 
     async def _script(self, script: Script, key: ConversationKey, *args: bytes | str | int) -> Any:
-        lane = self._lanes[hash(key) % len(self._lanes)]  # one conversation, one lane
-        return await lane.script(script, self._pair(key), *args)
+        return await self._lane(key).script(script, self._pair(key), *args)
+
+    # -- what is owed (dialogs.ports.OwedStore) ----------------------------------------
+
+    async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
+        reply: Any = await self._lane(key).script(
+            _SETTLE, [self._keys.owed(key), self._index], str(key), self._lease_ms, *done
+        )
+        return _pairs(reply)
+
+    async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
+        return await self.settle(key, ())
+
+    async def claim(self, limit: int = 100) -> list[ConversationKey]:
+        reply: Any = await self._lanes[0].script(_CLAIM, [self._index], self._lease_ms, limit)
+        return [ConversationKey.parse(member.decode()) for member in reply]
+
+    async def renew(self, keys: Sequence[ConversationKey], *, end: bool = False) -> None:
+        if keys:
+            lease = "0" if end else self._lease_ms
+            await self._lanes[0].script(_RENEW, [self._index], lease, *map(str, keys))
 
     async def delete(self, key: ConversationKey) -> None:
         await self._redis.delete(*self._pair(key))
@@ -165,6 +291,15 @@ class Script:
 
 _BEGIN = Script(_BEGIN_LUA)
 _COMMIT = Script(_COMMIT_LUA)
+_SETTLE = Script(_SETTLE_LUA)
+_CLAIM = Script(_CLAIM_LUA)
+_RENEW = Script(_RENEW_LUA)
+
+
+def _pairs(reply: list[bytes]) -> list[tuple[str, bytes]]:
+    """HGETALL's flat reply as (item id, blob), in the conversation's order."""
+    items = [(reply[n].decode(), reply[n + 1]) for n in range(0, len(reply), 2)]
+    return sorted(items)
 
 
 class Lane:
@@ -200,7 +335,14 @@ class Lane:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self._exchange(batch)
+                try:
+                    await self._exchange(batch)
+                except (RedisConnectionError, RedisTimeoutError, OSError):
+                    # A connection that died while idle (Redis restarted): once more on a
+                    # fresh one. Safe: begin reads; a commit that did land reads as a
+                    # conflict, and the recomputed turn then finds its update already seen.
+                    await self._drop()
+                    await self._exchange([entry for entry in batch if not entry[1].done()])
             except BaseException as exc:
                 await self._drop()
                 for _, future in batch:

@@ -9,6 +9,11 @@ Same contract as the Redis store, on the ``conversations`` and ``seen_updates`` 
   The version check is in the UPDATE's WHERE clause, so concurrent writers (coroutines or
   OS processes) cannot both win; a racing first INSERT loses on the primary key.
 
+What a turn owes (:mod:`dialogs.owed`) goes into ``owed_items`` in the commit's transaction,
+and the conversation into ``owed_leases`` when nothing was owed before (the committer delivers:
+LEAD); :meth:`SqlStateStore.settle` locks the conversation's row (PostgreSQL; SQLite writers
+are serialised anyway), so a commit and a settle never miss each other's items.
+
 Expiry: rows are not deleted on read. An expired row reads as ``data=None`` but keeps its
 real version, so the caller's next commit (expecting that version) still compare-and-sets
 correctly; :meth:`SqlStateStore.purge_expired` removes expired rows periodically.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -40,11 +46,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Delete, Select
 
 from dialogs.events import ConversationKey
-from dialogs.ports import DUPLICATE, Clock, Snapshot
+from dialogs.ports import DUPLICATE, Clock, CommitResult, Snapshot
 from storage.models import Base
 
 CONVERSATIONS: Table = Base.metadata.tables["conversations"]
 SEEN_UPDATES: Table = Base.metadata.tables["seen_updates"]
+OWED: Table = Base.metadata.tables["owed_items"]
+LEASES: Table = Base.metadata.tables["owed_leases"]
 
 _NO_BEGIN = "onboard_sqlite_no_begin"
 """Execution option read by the SQLite ``begin`` hook: run without a transaction."""
@@ -144,6 +152,15 @@ _UPDATE = (
 _MARK_SEEN = insert(SEEN_UPDATES).values(
     key=bindparam("k"), update_id=bindparam("u"), seen_at=bindparam("now")
 )
+_INSERT_OWED = insert(OWED).values(key=bindparam("k"), item_id=bindparam("i"), data=bindparam("d"))
+_LEASE_OF = select(LEASES.c.key).where(LEASES.c.key == bindparam("k"))
+_TAKE_LEASE = insert(LEASES).values(key=bindparam("k"), lease_until=bindparam("until"))
+_OWED_OF = (
+    select(OWED.c.item_id, OWED.c.data).where(OWED.c.key == bindparam("k")).order_by(OWED.c.item_id)
+)
+_LOCK_CONVERSATION = (
+    select(CONVERSATIONS.c.key).where(CONVERSATIONS.c.key == bindparam("k")).with_for_update()
+)
 
 
 def _trim_statement(seen_limit: int) -> Delete:
@@ -184,6 +201,7 @@ class SqlStateStore:
         ttl_seconds: int,
         clock: Clock = time.time,
         seen_limit: int = 256,
+        lease_seconds: float = 15.0,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
@@ -194,6 +212,7 @@ class SqlStateStore:
         self._ttl = float(ttl_seconds)
         self._clock = clock
         self._trim = _trim_statement(seen_limit)
+        self._lease = lease_seconds
 
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
         async with self._reader.connect() as conn:
@@ -208,28 +227,99 @@ class SqlStateStore:
         return Snapshot(bytes(data), version)
 
     async def commit(
-        self, key: ConversationKey, expected_version: int, data: bytes, update_id: int | None
-    ) -> bool:
+        self,
+        key: ConversationKey,
+        expected_version: int,
+        data: bytes,
+        update_id: int | None,
+        owed: Sequence[tuple[str, bytes]] = (),
+    ) -> CommitResult:
         now = self._clock()
+        name = str(key)
         params = {
-            "k": str(key),
+            "k": name,
             "v": expected_version,
             "d": data,
             "e": now + self._ttl,
             "u": update_id,
             "now": now,
+            "until": now + self._lease,
         }
+        result = CommitResult.LEAD
         try:
             async with self._engine.begin() as conn:
                 if not await _write_state(conn, params):
-                    return False
+                    return CommitResult.CONFLICT
                 if update_id is not None:
                     # A duplicate id raises IntegrityError and rolls the state write back.
                     await conn.execute(_MARK_SEEN, params)
                     await conn.execute(self._trim, params)
+                if owed:
+                    rows = [{"k": name, "i": item, "d": blob} for item, blob in owed]
+                    await conn.execute(_INSERT_OWED, rows)
+                    if (await conn.execute(_LEASE_OF, params)).first() is None:
+                        await conn.execute(_TAKE_LEASE, params)
+                    else:
+                        result = CommitResult.QUEUED
         except IntegrityError:
-            return False
-        return True
+            return CommitResult.CONFLICT
+        return result
+
+    # -- what is owed (dialogs.ports.OwedStore) ----------------------------------------
+
+    async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
+        name = str(key)
+        async with self._engine.begin() as conn:
+            await conn.execute(_LOCK_CONVERSATION, {"k": name})  # against a racing commit
+            if done:
+                await conn.execute(
+                    delete(OWED).where(OWED.c.key == name).where(OWED.c.item_id.in_(done))
+                )
+            rows = [(item, bytes(blob)) for item, blob in await conn.execute(_OWED_OF, {"k": name})]
+            leases = LEASES.c.key == name
+            if not rows:
+                await conn.execute(delete(LEASES).where(leases))
+                return []
+            until = self._clock() + self._lease
+            renewed = await conn.execute(update(LEASES).where(leases).values(lease_until=until))
+            if renewed.rowcount == 0:
+                await conn.execute(_TAKE_LEASE, {"k": name, "until": until})
+            return rows
+
+    async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
+        return await self.settle(key, ())
+
+    async def claim(self, limit: int = 100) -> list[ConversationKey]:
+        now = self._clock()
+        async with self._reader.connect() as conn:  # the usual answer, nothing due: no lock
+            due = [
+                name
+                for (name,) in await conn.execute(
+                    select(LEASES.c.key).where(LEASES.c.lease_until <= now).limit(limit)
+                )
+            ]
+        if not due:
+            return []
+        async with self._engine.begin() as conn:
+            taken = await conn.execute(
+                update(LEASES)
+                .where(LEASES.c.key.in_(due))
+                .where(LEASES.c.lease_until <= now)
+                .values(lease_until=now + self._lease)
+                .returning(LEASES.c.key)
+            )
+            return [ConversationKey.parse(name) for (name,) in taken]
+
+    async def renew(self, keys: Sequence[ConversationKey], *, end: bool = False) -> None:
+        if not keys:
+            return
+        until = 0.0 if end else self._clock() + self._lease
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(LEASES)
+                .where(LEASES.c.key.in_([str(key) for key in keys]))
+                .values(lease_until=until)
+            )
 
     async def delete(self, key: ConversationKey) -> None:
         name = str(key)

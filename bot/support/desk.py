@@ -128,18 +128,16 @@ class SupportDesk:
         clock: Clock,
         *,
         locale: str = "en",
-        chat_id: int | None = None,
-        topics: bool | None = None,
+        channel: SupportChannel | None = None,
+        mail: Callable[[Outgoing, ConversationKey | None], None] | None = None,
     ) -> None:
         self.store = store
         self.catalogs = catalogs
         self.clock = clock
         self.locale = locale  # the agents' language (card labels, notes in the group)
-        self.chat_id = chat_id  # SUPPORT_CHAT_ID; the transport connects the channel to it
-        self.topics = topics  # forum topics per ticket; None: as the group is (is_forum)
-        self.channel: SupportChannel | None = None
-        self.mail: Callable[[Outgoing, ConversationKey | None], None] | None = None
-        """Hands a mail to the outbox (wired by the composition root): CC copies."""
+        self.channel = channel  # the agents' group (SUPPORT_CHAT_ID), None: no relay
+        self.mail = mail
+        """Hands a mail to the outbox: CC copies of agents' answers."""
 
     def _t(self, msgid: str, **params: object) -> str:
         text = escape(self.catalogs.gettext(msgid, self.locale))
@@ -157,7 +155,9 @@ class SupportDesk:
         await self._to_group(number, ticket.attachments)
         return Reply(say(FILED, number=number, title=ticket.title))
 
-    async def open_request(self, request: HumanRequest, request_id: int) -> int | None:
+    async def open_request(
+        self, request: HumanRequest, request_id: int, *, ref: str | None = None
+    ) -> int | None:
         """/human (kind help) or a callback request becomes a ticket with its context."""
         kinds = {kind.value for kind in TicketKind}
         kind = TicketKind(request.kind) if request.kind in kinds else TicketKind.HELP
@@ -166,7 +166,7 @@ class SupportDesk:
         title = request.reason.splitlines()[0][:80] if request.reason else ""
         title = title or self.catalogs.gettext(default_title, self.locale)  # the agents' topic
         ticket = NewTicket(
-            ref=secrets.token_urlsafe(12),
+            ref=ref or secrets.token_urlsafe(12),  # the owed item's: a second run finds it
             key=request.key,
             locale=request.locale,
             title=title,

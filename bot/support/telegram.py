@@ -1,5 +1,5 @@
-"""The agents' group on Telegram: every Bot API call goes through the transport's ``_call``
-(its limiter and retries); group updates are parsed into neutral :class:`GroupMessage`s."""
+"""The agents' group on Telegram: every Bot API call goes through the sender's ``call`` (its
+limiter and retries); group updates are parsed into neutral :class:`GroupMessage`s."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dialogs.ports import Attachment
 from dialogs.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.telegram.transport import TelegramTransport
+    from bot.telegram.sender import TelegramSender
 
 JSONDict = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -24,25 +24,23 @@ class TelegramGroup:
     """``SUPPORT_CHAT_ID`` as a :class:`bot.support.desk.SupportChannel`. ``topics`` None: ask
     Telegram once whether the group is a forum (``getChat`` ``is_forum``)."""
 
-    def __init__(
-        self, transport: TelegramTransport, chat_id: int, topics: bool | None = None
-    ) -> None:
-        self.transport = transport
+    def __init__(self, sender: TelegramSender, chat_id: int, topics: bool | None = None) -> None:
+        self.sender = sender
         self.chat_id = chat_id
         self.topics = topics
 
     async def uses_topics(self) -> bool:
         if self.topics is None:
-            chat = await self.transport._call("getChat", chat_id=self.chat_id)
+            chat = await self.sender.call("getChat", chat_id=self.chat_id)
             self.topics = bool(chat.get("is_forum"))
         return self.topics
 
     async def create_topic(self, name: str) -> int:
-        result = await self.transport._call("createForumTopic", chat_id=self.chat_id, name=name)
+        result = await self.sender.call("createForumTopic", chat_id=self.chat_id, name=name)
         return int(result["message_thread_id"])
 
     async def post(self, html: str, *, thread_id: int | None, reply_to: int | None) -> int:
-        result = await self.transport._call(
+        result = await self.sender.call(
             "sendMessage",
             chat_id=self.chat_id,
             text=html,
@@ -55,7 +53,7 @@ class TelegramGroup:
     async def copy_in(
         self, from_chat: int, message_id: int, *, thread_id: int | None, reply_to: int | None
     ) -> int:
-        result = await self.transport._call(
+        result = await self.sender.call(
             "copyMessage",
             chat_id=self.chat_id,
             from_chat_id=from_chat,
@@ -66,7 +64,7 @@ class TelegramGroup:
         return int(result["message_id"])
 
     async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None:
-        await self.transport._call(
+        await self.sender.call(
             "copyMessage",
             chat_id=to_chat,
             from_chat_id=self.chat_id,
@@ -76,13 +74,13 @@ class TelegramGroup:
         )
 
     async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None:
-        await self.transport.send(chat_id, replies, locale)
+        await self.sender.send(chat_id, replies, locale)
 
     async def who(self, user_id: int) -> str | None:
         """``First Last (@username)`` from ``getChat`` on the private chat; None when Telegram
         cannot tell (the card then shows the id alone; nothing personal is logged)."""
         try:
-            chat = await self.transport._call("getChat", chat_id=user_id)
+            chat = await self.sender.call("getChat", chat_id=user_id)
         except Exception:
             log.info("getChat for a ticket card failed; the card shows the user id only")
             return None

@@ -1,4 +1,12 @@
-"""Updates in, Bot API calls out. Routing, state and words belong to the engine."""
+"""Updates in: Telegram's webhook or long polling → the engine → the dispatcher.
+
+The path of an update: the engine applies it in one transaction that also stores what the turn
+owes (replies, effects); the webhook answers 200 right after that commit, and the dispatcher
+(bot/dispatch.py) delivers the items through :class:`~bot.telegram.sender.TelegramSender`, with
+Telegram's pacing, off this path. When Redis or the database cannot be reached the update is
+not applied and not confirmed: the webhook answers 503 (Telegram delivers it again) and polling
+keeps its offset; the customer is not told "error" for an update that will be retried.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +18,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
-from telegram import Bot, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from bot.effects import EffectRunner
-from bot.support.telegram import TelegramGroup, group_message
+from bot.dispatch import Dispatcher
+from bot.support.desk import SupportDesk
+from bot.support.telegram import group_message
 from bot.telegram.parse import event_from_json, event_from_update
-from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
-from bot.telegram.render import Outgoing, TelegramRenderer
+from bot.telegram.sender import TelegramSender, retry_seconds
 from dialogs.engine import Engine
+from dialogs.errors import ConflictError
 from dialogs.events import Event
 from dialogs.i18n import N_, negotiate
 from dialogs.replies import Reply, Text
+from storage.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -31,34 +41,34 @@ GENERIC_ERROR = N_(
     "Sorry, something went wrong on our side. Please try again in a minute; "
     "your earlier answers are kept."
 )
-SEND_ATTEMPTS = 3
-RETRY_AFTER_ATTEMPTS = 30
-"""A 429 is waited out this many times in a row before the call fails (Telegram always says
-how long to wait, so this only guards against a server that never stops saying 429)."""
+PUSH_WAIT_SECONDS = 5.0
+"""A web page's signal waits this long for its chat message to leave (then answers anyway)."""
+
+
+class Unavailable(Exception):
+    """Redis or the database could not be reached: the update was not applied."""
 
 
 class TelegramTransport:
     def __init__(
         self,
-        bot: Bot,
+        sender: TelegramSender,
         engine: Engine,
-        renderer: TelegramRenderer,
-        effects: EffectRunner,
+        dispatcher: Dispatcher,
         *,
-        limiter: OutgoingLimiter | None = None,
+        support: SupportDesk | None = None,
     ) -> None:
-        self.bot = bot
-        self.limiter = limiter  # None: no outgoing limits (the benchmark's in-process API)
+        self.sender = sender
+        self.bot = sender.bot
         self.engine = engine
-        self.renderer = renderer
-        self.effects = effects
-        self.bot_id = int(bot.token.split(":", 1)[0])
-        support = effects.support
-        if support is not None and support.chat_id is not None:
-            support.channel = TelegramGroup(self, support.chat_id, support.topics)
+        self.dispatcher = dispatcher
+        self.support = support
+        self.bot_id = sender.bot_id
+        self._background: set[asyncio.Task[None]] = set()
 
     async def process_json(self, data: dict[str, Any]) -> None:
-        """The webhook path: straight from Telegram's JSON, no ``Update`` object tree."""
+        """The webhook path: straight from Telegram's JSON, no ``Update`` object tree.
+        Raises :class:`Unavailable` when the update could not be applied."""
         parsed = event_from_json(data, self.bot_id)
         if parsed is not None:
             await self._apply(*parsed)
@@ -74,129 +84,132 @@ class TelegramTransport:
         await self._apply(event, query.id if query is not None else None)
 
     async def _apply(self, event: Event, callback_query_id: str | None) -> None:
-        if callback_query_id is not None:
-            await self._quietly(
-                self._call("answerCallbackQuery", callback_query_id=callback_query_id)
+        if callback_query_id is not None:  # stops the client's spinner; nothing waits for it
+            self._later(
+                self.sender.quietly("answerCallbackQuery", callback_query_id=callback_query_id)
             )
         try:
             outcome = await self.engine.handle(event)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc) or isinstance(exc, ConflictError):
+                log.warning(
+                    "update %s of %s not applied: %s",
+                    event.update_id,
+                    event.key,
+                    type(exc).__name__,
+                )
+                raise Unavailable(type(exc).__name__) from exc
             log.exception("update %s of %s failed", event.update_id, event.key)
-            await self.send(
-                event.key.chat_id, [Reply(Text(GENERIC_ERROR))], negotiate(event.language_code)
-            )
+            locale = negotiate(event.language_code)
+            self.dispatcher.send_now(event.key, [Reply(Text(GENERIC_ERROR))], locale)
             return
         if outcome.duplicate:
             log.info("update %s of %s already applied", event.update_id, event.key)
             return
-        notices = await self.effects.run(outcome.effects)
-        await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
+        if outcome.items:
+            self.dispatcher.submit(outcome.items, lead=outcome.lead)
+        elif outcome.replies:  # answered without a commit (e.g. an invitation refused)
+            self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+
+    def _later(self, call: Any) -> None:
+        task = asyncio.get_running_loop().create_task(call)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _support_group(self, data: dict[str, Any]) -> None:
         """Agents' messages in the support group go to the support desk (bot/support)."""
-        support = self.effects.support
-        if support is None or support.channel is None:
+        if self.support is None or self.support.channel is None:
             return
         message = group_message(data, self.bot_id)
         if message is not None:
             try:
-                await support.on_group_message(message)
-            except Exception:
+                await self.support.on_group_message(message)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise Unavailable(type(exc).__name__) from exc
                 log.exception("support group message %s failed", message.message_id)
 
     async def push(self, event: Event) -> None:
-        """Apply an event that did not come from Telegram (a signal from a web page) and send
-        the replies to the customer's chat."""
+        """Apply an event that did not come from Telegram (a signal from a web page); the
+        page answers once the chat message left (or after :data:`PUSH_WAIT_SECONDS`)."""
         outcome = await self.engine.handle(event)
-        notices = await self.effects.run(outcome.effects)
-        await self.send(event.key.chat_id, [*outcome.replies, *notices], outcome.locale)
+        self.dispatcher.submit(outcome.items, lead=outcome.lead)
+        try:
+            await asyncio.wait_for(self.dispatcher.delivered(event.key), PUSH_WAIT_SECONDS)
+        except TimeoutError:
+            log.info("the chat message for %s is still on its way", event.key)
 
     async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
-        for reply in replies:
-            outgoing = self.renderer.reply(reply, locale, private=chat_id > 0)  # users: > 0
-            await self._send_one(chat_id, outgoing)
+        """Send directly, outside any turn (tests; the dispatcher uses the sender itself)."""
+        await self.sender.send(chat_id, list(replies), locale)
 
-    async def _send_one(self, chat_id: int, message: Outgoing) -> None:
-        kwargs = message.kwargs()
-        for _ in range(SEND_ATTEMPTS):
-            try:
-                await self._call("sendMessage", chat_id=chat_id, **kwargs)
-                return
-            except BadRequest as exc:
-                if not message.links or "url" not in str(exc).lower():
-                    raise
-                kwargs = message.without_link_buttons()
-            except Forbidden:
-                log.info("chat %s blocked the bot; reply dropped", chat_id)
-                return
-        log.error("gave up sending to chat %s after %s attempts", chat_id, SEND_ATTEMPTS)
-
-    async def _call(self, endpoint: str, **params: object) -> Any:
-        """A Bot API call through the bot's own request object (same errors, retries and
-        timeouts as ``Bot.send_message``), returning the raw JSON result: nothing we send reads
-        the echoed ``Message``, so it is not parsed into python-telegram-bot objects.
-
-        Calls that post into a chat wait for their slot in the outgoing limits first; a 429 is
-        waited out (``retry_after``, the chat's queue held too) and the call made again, so a
-        limited message is late, never lost."""
-        data = {name: value for name, value in params.items() if value is not None}
-        chat = data.get("chat_id")
-        chat_id = chat if isinstance(chat, int | str) else None
-        limiter = self.limiter if endpoint.lower() in MESSAGE_METHODS else None
-        attempts = 0
-        while True:
-            if limiter is not None:
-                await limiter.wait(chat_id)
-            try:
-                return await self.bot._post(endpoint, data)
-            except RetryAfter as exc:
-                attempts += 1
-                seconds = _seconds(exc.retry_after)
-                log.warning("%s to chat %s: 429, retry in %.0f s", endpoint, chat_id, seconds)
-                if attempts >= RETRY_AFTER_ATTEMPTS:
-                    raise
-                if limiter is not None:
-                    limiter.retry_after(chat_id, seconds)
-                else:
-                    await asyncio.sleep(seconds)
-
-    async def _quietly(self, call: Any) -> None:
-        try:
-            await call
-        except (BadRequest, NetworkError) as exc:
-            log.info("ignored Bot API error: %s", exc)
-
-    async def process_batch(self, updates: Iterable[Update]) -> None:
-        """Different chats in parallel, one chat's updates in order."""
+    async def process_batch(self, updates: Iterable[Update]) -> int | None:
+        """Different chats in parallel, one chat's updates in order. Returns the id of the
+        first update that could not be applied (the offset to fetch again from), or None."""
         by_chat: dict[int, list[Update]] = defaultdict(list)
         for update in updates:
             chat = update.effective_chat
             by_chat[chat.id if chat else 0].append(update)
 
-        async def run(chat_updates: list[Update]) -> None:
+        async def run(chat_updates: list[Update]) -> int | None:
             for update in chat_updates:
-                await self.process(update)
+                try:
+                    await self.process(update)
+                except Unavailable:
+                    return update.update_id  # the rest of this chat waits for it
+                except Exception:
+                    log.exception("update %s failed", update.update_id)
+            return None
 
-        await asyncio.gather(*(run(chat_updates) for chat_updates in by_chat.values()))
+        failed = [u for u in await asyncio.gather(*(run(c) for c in by_chat.values())) if u]
+        return min(failed) if failed else None
 
     async def poll(self, stop: asyncio.Event, long_poll_seconds: int = 25) -> None:
+        """Long polling until ``stop`` (which also cancels the poll under way). An update is
+        confirmed (the next offset) only once applied; nothing here ends the process."""
         await self.bot.delete_webhook()
         offset: int | None = None
-        while not stop.is_set():
-            try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=long_poll_seconds, allowed_updates=ALLOWED_UPDATES
+        stopping = asyncio.ensure_future(stop.wait())
+        fetch: asyncio.Future[Any] | None = None
+        try:
+            while not stop.is_set():
+                fetch = asyncio.ensure_future(
+                    self.bot.get_updates(
+                        offset=offset, timeout=long_poll_seconds, allowed_updates=ALLOWED_UPDATES
+                    )
                 )
-            except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
-                continue
-            except (TimedOut, NetworkError) as exc:
-                log.warning("polling: %s; retrying", exc)
-                await asyncio.sleep(1)
-                continue
-            if updates:
-                offset = updates[-1].update_id + 1
-                await self.process_batch(updates)
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    return  # stopping: the poll under way is cancelled below
+                offset = await self._fetched(fetch, offset)
+        finally:
+            for task in (stopping, fetch):
+                if task is not None and not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+
+    async def _fetched(self, fetch: asyncio.Future[Any], offset: int | None) -> int | None:
+        """Apply what one getUpdates returned; the next offset."""
+        try:
+            updates = fetch.result()
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc.retry_after))
+            return offset
+        except (TimedOut, NetworkError) as exc:
+            log.warning("polling: %s; retrying", exc)
+            await asyncio.sleep(1)
+            return offset
+        except Exception:
+            log.exception("polling failed; retrying")
+            await asyncio.sleep(1)
+            return offset
+        if not updates:
+            return offset
+        failed = await self.process_batch(updates)
+        if failed is None:
+            return int(updates[-1].update_id) + 1
+        await asyncio.sleep(1)  # an outage: fetched again, the ones applied meanwhile skipped
+        return failed
 
     def webhook_handler(self, secret: str) -> Any:
         expected = secret.encode()
@@ -211,12 +224,15 @@ class TelegramTransport:
                 return web.Response(status=400, text="bad json")
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return web.Response(status=400, text="expected a Telegram Update object")
-            await self.process_json(data)
+            try:
+                await self.process_json(data)
+            except Unavailable:
+                return web.Response(status=503, text="try again", headers={"Retry-After": "1"})
             return web.Response(text="ok")
 
         return handle
 
-
-def _seconds(retry_after: object) -> float:
-    total = getattr(retry_after, "total_seconds", None)
-    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)

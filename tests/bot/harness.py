@@ -16,36 +16,40 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
-from bot.app import App, build_app
+from bot.app import App, TelegramChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.telegram.metered import metered
+from bot.telegram.parse import event_from_update
 from bot.telegram.ratelimit import OutgoingLimiter
-from bot.telegram.render import TelegramRenderer
 from bot.telegram.transport import TelegramTransport
-from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
-from dialogs.replies import Reply
 from storage.crm_import import load_crm
 from tests.fakebotapi import FakeBotApi
 
 DEMO_CRM = __import__("pathlib").Path(__file__).resolve().parents[2] / "demo" / "crm.yaml"
 
 
-class ObservedTransport(TelegramTransport):
-    """Signals when each update has been fully handled (replies sent)."""
+class Observer:
+    """Signals when each update has been fully handled: applied, and what it owed delivered
+    by the dispatcher (test instrumentation around the transport's ``process``)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, transport: TelegramTransport) -> None:
+        self.transport = transport
         self.done: dict[int, asyncio.Event] = {}
+        self._process = transport.process
+        transport.process = self.process  # type: ignore[method-assign]
 
     def expect(self, update_id: int) -> asyncio.Event:
         return self.done.setdefault(update_id, asyncio.Event())
 
     async def process(self, update: Update) -> None:
         try:
-            await super().process(update)
+            await self._process(update)
+            event = event_from_update(update, self.transport.bot_id)
+            if event is not None:
+                await self.transport.dispatcher.delivered(event.key)
         finally:
             self.expect(update.update_id).set()
 
@@ -54,9 +58,13 @@ class ObservedTransport(TelegramTransport):
 class RunningBot:
     api: FakeBotApi
     app: App
-    transport: ObservedTransport
+    transport: TelegramTransport
     delivery: DevelopmentDelivery
+    observer: Observer
     customers: list[Customer] = field(default_factory=list)
+
+    def expect(self, update_id: int) -> asyncio.Event:
+        return self.observer.expect(update_id)
 
     def customer(self, user_id: int = 4242, language_code: str = "en") -> Customer:
         return Customer(self, user_id, language_code)
@@ -85,11 +93,8 @@ async def running_bot(
             build_options["delivery"] = delivery
         if clock is not None:
             build_options["clock"] = clock
-        app = await build_app(settings, **build_options)
         if retry_delays is not None:
-            app.effects.outbox.retry_delays = retry_delays
-        if local_crm if local_crm is not None else not settings.crm_lookup_url:
-            await load_crm(app.db, DEMO_CRM)
+            build_options["retry_delays"] = retry_delays
         bot = Bot(
             api.token,
             base_url=f"{api.base_url}/bot",
@@ -97,21 +102,18 @@ async def running_bot(
             request=metered(HTTPXRequest(connection_pool_size=16)),  # as `onboard run`
             get_updates_request=metered(HTTPXRequest()),
         )
-        transport = ObservedTransport(
-            bot, app.engine, TelegramRenderer(app.catalogs), app.effects, limiter=limiter
-        )
-
-        async def notify(key: ConversationKey, replies: list[Reply], locale: str) -> None:
-            await transport.send(key.chat_id, replies, locale)  # as `onboard run` wires it
-
-        app.effects.outbox.notify = notify
+        app = await build_app(settings, channel=TelegramChannel(bot, limiter), **build_options)
+        if local_crm if local_crm is not None else not settings.crm_lookup_url:
+            await load_crm(app.db, DEMO_CRM)
+        transport: TelegramTransport = app.transport
+        observer = Observer(transport)
         stop = asyncio.Event()
         async with bot:
             poller = None
             if poll:
                 poller = asyncio.create_task(transport.poll(stop, long_poll_seconds=1))
             try:
-                yield RunningBot(api, app, transport, delivery)
+                yield RunningBot(api, app, transport, delivery, observer)
             finally:
                 stop.set()
                 if poller is not None:
@@ -163,7 +165,7 @@ class Customer:
         return await self.deliver(update)
 
     async def deliver(self, update: dict[str, Any]) -> list[str]:
-        done = self.bot.transport.expect(update["update_id"])
+        done = self.bot.expect(update["update_id"])
         self.api.push(update)
         await asyncio.wait_for(done.wait(), timeout=10)
         return self.read_new()

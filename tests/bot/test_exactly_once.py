@@ -12,10 +12,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from telegram import Bot
 
-from bot.app import App, build_app
+from bot.app import App, TelegramChannel, build_app
 from bot.config import Settings
-from bot.telegram.render import TelegramRenderer
-from bot.telegram.transport import TelegramTransport
 from bot.web import create_web_app
 from dialogs.events import ConversationKey
 from dialogs.state import ConversationState
@@ -56,6 +54,7 @@ async def test_a_redelivered_update_is_applied_once(
         bad_eik = bot.api.text(4242, "12345")
         for update in (start, bad_eik, bad_eik, start):
             assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
+        await bot.app.dispatcher.settled()  # the webhook answers once committed
         texts = [m["text"] for m in bot.api.sent_messages(4242)]
         assert len(texts) == 3  # intro + EIK question, then one "invalid EIK"
         key = ConversationKey(bot.transport.bot_id, 4242, 4242)
@@ -77,6 +76,7 @@ async def test_wrong_or_missing_webhook_secret_is_refused(
         assert await bot.api.post_webhook(url, update) == 401
         assert bot.api.sent_messages(4242) == []
         assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
+        await bot.app.dispatcher.settled()
         assert len(bot.api.sent_messages(4242)) == 2
 
 
@@ -88,12 +88,9 @@ async def test_two_workers_racing_on_one_chat_lose_nothing(
     handle interleaved updates of the same chat at the same time."""
     settings = settings_for(store, tmp_path, app_redis)
     async with FakeBotApi() as api:
-        workers = [await build_app(settings) for _ in range(2)]
-        bots = [Bot(api.token, base_url=f"{api.base_url}/bot") for _ in workers]
-        transports = [
-            TelegramTransport(b, w.engine, TelegramRenderer(w.catalogs), w.effects)
-            for b, w in zip(bots, workers, strict=True)
-        ]
+        bots = [Bot(api.token, base_url=f"{api.base_url}/bot") for _ in range(2)]
+        workers = [await build_app(settings, channel=TelegramChannel(b)) for b in bots]
+        transports = [w.transport for w in workers]
         try:
             for b in bots:
                 await b.initialize()

@@ -37,7 +37,6 @@ async def test_at_most_two_redis_round_trips_per_update(
         for answer in ["12345", "175074752", "x@", "demo@example.com", "/help", "/back"]:
             before = sent[0]
             await alice.send(answer)
-            await bot.app.effects.outbox.drain()
             per_update.append(sent[0] - before)
         duplicate = bot.api.text(alice.user_id, "again")
         await alice.deliver(duplicate)
@@ -45,4 +44,6 @@ async def test_at_most_two_redis_round_trips_per_update(
         await bot.transport.process_json(duplicate)  # redelivered (as a webhook retry would)
         per_update.append(sent[0] - before)
     assert per_update == [2, 2, 2, 2, 2, 2, 1]  # a duplicate costs one: never applied
-    assert background == [1]  # the one code sent took its slot in the cap, in the background
+    # Off the path, in the dispatcher's tasks: each conversation's settle (what was delivered),
+    # the one code sent taking its slot in the cap, and the lease sweep every 2 s.
+    assert 1 <= background[0] <= 3 * len(per_update)

@@ -1,23 +1,17 @@
-"""The outbox's journaling rule on its own (an in-process Delivery stands in for SMTP; the
-journal is the real SQL one): a fast send never writes, a slow one is journaled until it is
-settled, and a process stopping mid-send leaves the row for the next process."""
+"""The outbox on its own (an in-process Delivery stands in for SMTP): an owed mail is tried
+again and told when it never leaves; a cap that cannot be checked sends nothing."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.outbox import DELIVERY_FAILED, Cap, Outbox
+from dialogs.errors import DeliveryError
 from dialogs.events import ConversationKey
 from dialogs.ports import Outgoing
 from dialogs.replies import Reply
-from storage.db import create_engine, migrate
-from storage.models import OutboxJournalRow
-from storage.outbox_journal import SqlOutboxJournal
 
 KEY = ConversationKey(1, 7, 7)
 MAIL = Outgoing("email", "a@example.com", "en", "Subject", "Body")
@@ -37,49 +31,41 @@ class GatedDelivery:
         self.sent.append(message)
 
 
-@pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[SqlOutboxJournal]:
-    db = create_engine(f"sqlite:///{tmp_path / 'j.db'}")
-    await migrate(db)
-    yield SqlOutboxJournal(db)
-    await db.dispose()
+class FailingDelivery:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.tries = 0
+
+    async def send(self, message: Outgoing) -> None:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise DeliveryError("email", "refused")
 
 
-async def rows(journal: SqlOutboxJournal) -> int:
-    async with journal._engine.connect() as connection:
-        return int((await connection.execute(select(func.count(OutboxJournalRow.id)))).scalar_one())
+async def _no_wait(_seconds: float) -> None:
+    return None
 
 
-async def test_a_fast_send_never_touches_the_journal(journal: SqlOutboxJournal) -> None:
-    delivery = GatedDelivery()
-    outbox = Outbox(delivery, journal=journal, journal_after=0.2)
-    outbox.submit(MAIL, KEY)
-    await outbox.drain()
-    assert len(delivery.sent) == 1
-    assert await rows(journal) == 0
+async def test_an_owed_mail_is_tried_again_and_then_sent() -> None:
+    delivery = FailingDelivery(failures=2)
+    outbox = Outbox(delivery, retry_delays=(1.0, 1.0, 1.0), sleep=_no_wait)
+    assert await outbox.deliver(MAIL) is None
+    assert delivery.tries == 3
 
 
-async def test_a_slow_send_is_journaled_until_it_is_settled(journal: SqlOutboxJournal) -> None:
-    delivery = GatedDelivery(open_=False)
-    outbox = Outbox(delivery, journal=journal, journal_after=0.05)
-    outbox.submit(MAIL, KEY)
-    await asyncio.sleep(0.2)
-    assert await rows(journal) == 1  # still in flight after journal_after
-    delivery.gate.set()
-    await outbox.drain()
-    assert await rows(journal) == 0
+async def test_an_owed_mail_that_never_leaves_is_told_to_the_customer() -> None:
+    delivery = FailingDelivery(failures=10)
+    outbox = Outbox(delivery, retry_delays=(1.0, 1.0), sleep=_no_wait)
+    notice = await outbox.deliver(MAIL)
+    assert notice is not None
+    assert notice.text.msgid == DELIVERY_FAILED
+    assert delivery.tries == 3
 
 
-async def test_stopping_mid_send_leaves_the_row_for_the_next_process(
-    journal: SqlOutboxJournal,
-) -> None:
-    delivery = GatedDelivery(open_=False)
-    outbox = Outbox(delivery, journal=journal, journal_after=0.05)
-    outbox.submit(MAIL, KEY)
-    await asyncio.sleep(0.2)
-    await outbox.close(grace_seconds=0)
-    assert await rows(journal) == 1
-    assert delivery.sent == []
+async def test_an_owed_mail_whose_cap_cannot_be_checked_is_left_for_later() -> None:
+    outbox = Outbox(GatedDelivery(), limiter=BrokenLimiter())
+    with pytest.raises(ConnectionError):  # the dispatcher tries the item again later
+        await outbox.deliver(MAIL, Cap("hash-of-address", limit=5, window=600))
 
 
 class BrokenLimiter:
@@ -99,8 +85,7 @@ async def test_a_cap_that_cannot_be_checked_stops_the_send_and_tells_the_custome
         told.append((key, replies, locale))
 
     delivery = GatedDelivery()
-    outbox = Outbox(delivery, limiter=BrokenLimiter())
-    outbox.notify = notify
+    outbox = Outbox(delivery, limiter=BrokenLimiter(), notify=notify)
     outbox.submit(MAIL, KEY, Cap("hash-of-address", limit=5, window=600))
     await outbox.drain()
     assert delivery.sent == []  # no cap, no send: an unbounded sender is what the cap stops

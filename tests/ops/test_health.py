@@ -60,9 +60,7 @@ async def test_not_ready_says_what_is_wrong(tmp_path: Path, pg_database: str) ->
     await migrate(pg_database)
     db = create_engine(pg_database)
     async with db.begin() as connection:
-        await connection.execute(
-            text("UPDATE alembic_version SET version_num = '0007_21_crm_source'")
-        )
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0008_14_owed'"))
     await db.dispose()
     status, body = await readyz(pg_database, None)
     assert status == 503

@@ -97,7 +97,7 @@ class Agent:
     name: str = "Dana"
 
     async def deliver(self, update: dict[str, Any]) -> int:
-        done = self.bot.transport.expect(update["update_id"])
+        done = self.bot.expect(update["update_id"])
         self.bot.api.push(update)
         await asyncio.wait_for(done.wait(), timeout=10)
         return int(update["message"]["message_id"])

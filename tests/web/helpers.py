@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.app import App, build_app
+from bot.app import App, TerminalChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
@@ -101,9 +101,17 @@ async def page_bed(
     settings: Settings, flows: Path, clock: Clock, limits: Limits | None = None
 ) -> AsyncIterator[PageBed]:
     delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
-    app = await build_app(settings, delivery=delivery, clock=clock, flows_dir=flows)
+    lines: list[str] = []
+    app = await build_app(
+        settings,
+        delivery=delivery,
+        clock=clock,
+        flows_dir=flows,
+        channel=TerminalChannel(out=lines.append),
+    )
     bed = PageBed(app, "")
-    bed.chat = TerminalChat(app.engine, app.effects, app.catalogs, out=bed.lines.append)
+    bed.lines = lines
+    bed.chat = app.terminal
     web_app = web_app_for(app, bed.chat.send, limits=limits)
     add_link_routes(web_app, app.records, app.catalogs, app.clock, bed.chat.send)  # as `run`
     try:

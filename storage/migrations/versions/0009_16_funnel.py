@@ -1,7 +1,7 @@
 """The funnel's step events (issue 16): where customers get stuck
 
-Revision ID: 0008_16_funnel
-Revises: 0007_21_crm_source
+Revision ID: 0009_16_funnel
+Revises: 0008_14_owed
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_16_funnel"
-down_revision: str | Sequence[str] | None = "0007_21_crm_source"
+revision: str = "0009_16_funnel"
+down_revision: str | Sequence[str] | None = "0008_14_owed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,319 @@
+"""The dispatcher: delivers what committed turns owe, then marks it done.
+
+A turn's commit stores its replies and effects (:mod:`dialogs.owed`) with the new state, and
+the webhook answers at once. The process that committed hands the same items to its
+dispatcher (no read back); a conversation's items go out in order, two lanes each (``chat``:
+the effects replies depend on, then the replies; ``slow``: mails, SMS, the agents' group), so a
+paced group post or a retried mail never holds up a reply.
+
+Durability comes from the store, not from this process:
+
+* the committer holds the conversation's delivery lease (``CommitResult.LEAD``), renewed while
+  it delivers; a commit behind undelivered items only queues them, and the holder's
+  :meth:`~dialogs.ports.OwedStore.settle` hands them over, in order;
+* done items are settled (deleted) in batches: when the conversation's lanes are empty and
+  :data:`LINGER_SECONDS` passed with nothing new (a conversation that goes on settles several
+  turns at once), and with every lease renewal;
+* a process that dies leaves its leases to run out; every process claims ended leases every
+  :data:`SWEEP_SECONDS` and delivers what is still owed. An item sent but not yet settled when
+  its process died is sent again: the one way a customer sees a duplicate.
+
+Failures: :class:`TryLater` (the network, Telegram's 5xx, an outage of the stores) is tried
+again with backoff for as long as it takes, the lease renewed meanwhile; any other error is
+tried :data:`ATTEMPTS` times, then logged (kind of item, conversation key: no personal data)
+and dropped, so one broken item cannot stall a conversation for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.outbox import IN_BACKGROUND
+from dialogs.events import ConversationKey
+from dialogs.owed import CHAT, SLOW, OwedCodec, OwedItem
+from dialogs.ports import OwedStore
+from dialogs.replies import Reply
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 15.0
+SWEEP_SECONDS = 2.0
+LINGER_SECONDS = 0.05
+ATTEMPTS = 5
+BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class TryLater(Exception):
+    """A delivery failed for a passing reason (network, outage): try again later."""
+
+
+class Deliverer(Protocol):
+    """The channel side: how one item is delivered (bot/deliver.py)."""
+
+    async def reply(self, item: OwedItem, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` to the item's conversation (raise TryLater to be retried)."""
+        ...
+
+    async def effect(self, item: OwedItem) -> list[Reply]:
+        """Run the item's effect; return what to tell the customer about it."""
+        ...
+
+
+@dataclass(eq=False)
+class _Conversation:
+    key: ConversationKey
+    leased: bool
+    lanes: dict[str, deque[OwedItem]] = field(
+        default_factory=lambda: {CHAT: deque(), SLOW: deque()}
+    )
+    known: set[str] = field(default_factory=set)
+    done: list[str] = field(default_factory=list)
+    notices: list[Reply] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    finished: bool = False  # its last settle ended the lease: new work needs a new task
+
+    def add(self, items: Sequence[OwedItem]) -> int:
+        fresh = [item for item in items if item.id == "" or item.id not in self.known]
+        for item in fresh:
+            if item.id:
+                self.known.add(item.id)
+            self.lanes[item.lane].append(item)
+        if fresh:
+            self.delivered.clear()
+            self.wake.set()
+        return len(fresh)
+
+    def empty(self) -> bool:
+        return not self.lanes[CHAT] and not self.lanes[SLOW]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: OwedStore,
+        codec: OwedCodec,
+        deliverer: Deliverer,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+        linger_seconds: float = LINGER_SECONDS,
+    ) -> None:
+        self.store = store
+        self.codec = codec
+        self.deliverer = deliverer
+        self.lease_seconds = lease_seconds
+        self.sweep_seconds = sweep_seconds
+        self.linger_seconds = linger_seconds
+        self._active: dict[ConversationKey, _Conversation] = {}
+        self._chores: asyncio.Task[None] | None = None
+        self._closing = False
+        self.duplicates_possible = 0  # items sent again after a takeover (see module)
+
+    # -- taking work ---------------------------------------------------------------------
+
+    def submit(self, items: Sequence[OwedItem], *, lead: bool) -> None:
+        """Deliver what a turn this process committed owes. ``lead`` False (the commit only
+        queued them behind another delivery): whoever holds the lease takes them."""
+        if not items:
+            return
+        key = items[0].key
+        conversation = self._active.get(key)
+        if conversation is not None and (conversation.leased or lead):
+            conversation.leased = True
+            conversation.add(items)
+        elif conversation is None and lead and not self._closing:
+            self._start(key, items, leased=True)
+
+    def send_now(self, key: ConversationKey, replies: Sequence[Reply], locale: str) -> None:
+        """Replies that no commit stored (an update that could not be applied was answered
+        with an apology, an invitation refused): best effort, in the chat's order."""
+        items = [OwedItem("", key, locale, reply) for reply in replies]
+        conversation = self._active.get(key)
+        if conversation is not None:
+            conversation.add(items)
+        elif items and not self._closing:
+            self._start(key, items, leased=False)
+
+    def _start(self, key: ConversationKey, items: Sequence[OwedItem], *, leased: bool) -> None:
+        conversation = _Conversation(key, leased)
+        conversation.add(items)
+        self._active[key] = conversation
+        conversation.task = asyncio.get_running_loop().create_task(self._run(conversation))
+
+    async def delivered(self, key: ConversationKey) -> None:
+        """Wait until nothing known here is left to deliver for ``key`` (tests, the web
+        pages' signals, the terminal chat)."""
+        conversation = self._active.get(key)
+        if conversation is not None:
+            await conversation.delivered.wait()
+
+    async def settled(self) -> None:
+        """Wait until every conversation active here has been delivered and settled."""
+        while self._active:
+            tasks = [c.task for c in self._active.values() if c.task is not None]
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- delivering ----------------------------------------------------------------------
+
+    async def _run(self, conversation: _Conversation) -> None:
+        IN_BACKGROUND.set(True)  # off the update's path (the benchmark counts it apart)
+        try:
+            while True:
+                await asyncio.gather(self._lane(conversation, CHAT), self._lane(conversation, SLOW))
+                conversation.delivered.set()
+                if not conversation.leased:
+                    return
+                conversation.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(conversation.wake.wait(), self.linger_seconds)
+                if not conversation.empty():
+                    continue
+                if not await self._settle(conversation):
+                    conversation.finished = True
+                    self._forget(conversation)
+                    return
+        finally:
+            self._forget(conversation)
+            conversation.delivered.set()
+
+    def _forget(self, conversation: _Conversation) -> None:
+        if self._active.get(conversation.key) is conversation:
+            del self._active[conversation.key]
+
+    async def _settle(self, conversation: _Conversation) -> bool:
+        """Mark what was done; False when nothing more is owed (the lease ended)."""
+        done = list(conversation.done)
+        while True:
+            try:
+                remaining = await self.store.settle(conversation.key, done)
+                break
+            except Exception:  # an outage: keep the lease running out, try again
+                log.warning("could not settle %s; trying again", conversation.key, exc_info=True)
+                await asyncio.sleep(1.0)
+        del conversation.done[: len(done)]
+        if not remaining:
+            return False
+        conversation.add([self.codec.decode(blob) for _, blob in remaining])
+        return True
+
+    async def _lane(self, conversation: _Conversation, lane: str) -> None:
+        queue = conversation.lanes[lane]
+        while queue:
+            item = queue[0]
+            await self._deliver(conversation, item)
+            queue.popleft()
+            if item.id:
+                conversation.done.append(item.id)
+            if lane == CHAT and conversation.notices and (not queue or queue[0].turn != item.turn):
+                notices, conversation.notices = conversation.notices, []
+                await self._deliver(conversation, OwedItem("", item.key, item.locale, notices))
+
+    async def _deliver(self, conversation: _Conversation, item: OwedItem) -> None:
+        failures = 0
+        for attempt in itertools.count():
+            try:
+                await self._once(conversation, item)
+                return
+            except TryLater as exc:
+                log.info("%s for %s: %s; trying again", _kind(item), item.key, exc)
+            except Exception:
+                failures += 1
+                if failures >= ATTEMPTS:
+                    log.exception("gave up a %s for %s", _kind(item), item.key)
+                    return
+                log.warning("a %s for %s failed", _kind(item), item.key, exc_info=True)
+            await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+
+    async def _once(self, conversation: _Conversation, item: OwedItem) -> None:
+        what = item.what
+        if isinstance(what, Reply):
+            await self.deliverer.reply(item, [what])
+        elif isinstance(what, list):  # notices gathered from the turn's chat-lane effects
+            await self.deliverer.reply(item, what)
+        else:
+            notices = await self.deliverer.effect(item)
+            if item.lane == CHAT:
+                conversation.notices += notices  # after the turn's replies
+            elif notices:
+                await self._deliver(conversation, OwedItem("", item.key, item.locale, notices))
+
+    # -- leases --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start claiming what dead processes left and renewing this process's leases."""
+        if self._chores is None:
+            self._chores = asyncio.get_running_loop().create_task(self._keep())
+
+    async def _keep(self) -> None:
+        IN_BACKGROUND.set(True)
+        renew_every = self.lease_seconds / 3
+        renewed = asyncio.get_running_loop().time()
+        while True:
+            try:
+                await self._claim()
+                now = asyncio.get_running_loop().time()
+                if now - renewed >= renew_every:
+                    renewed = now
+                    await self._renew()
+            except Exception:  # an outage: leases run out, and we try again
+                log.warning("could not claim or renew delivery leases", exc_info=True)
+            await asyncio.sleep(self.sweep_seconds)
+
+    async def _claim(self) -> None:
+        for key in await self.store.claim():
+            if key in self._active:
+                continue  # ours, running late: still being delivered here
+            items = [self.codec.decode(blob) for _, blob in await self.store.owed(key)]
+            log.info("took over %s owed item(s) of %s", len(items), key)
+            self.duplicates_possible += len(items)
+            if items:
+                self._start(key, items, leased=True)
+            else:
+                await self.store.settle(key, ())  # nothing left: end the lease
+
+    async def _renew(self) -> None:
+        leased = [c for c in self._active.values() if c.leased]
+        await self.store.renew([c.key for c in leased])
+        for conversation in leased:  # what was done so far, for a takeover to skip
+            if conversation.done and not conversation.empty():
+                done = list(conversation.done)
+                await self.store.settle(conversation.key, done)
+                del conversation.done[: len(done)]
+
+    # -- stopping ------------------------------------------------------------------------
+
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop taking over; let deliveries under way finish for up to ``grace_seconds``;
+        then leave what is still owed to the next process (its lease ended at once)."""
+        self._closing = True
+        if self._chores is not None:
+            self._chores.cancel()
+            await asyncio.gather(self._chores, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settled(), grace_seconds)
+        left = list(self._active.values())
+        for conversation in left:
+            if conversation.task is not None:
+                conversation.task.cancel()
+        await asyncio.gather(*(c.task for c in left if c.task), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            for conversation in left:
+                if conversation.leased and conversation.done:
+                    await self.store.settle(conversation.key, conversation.done)
+            await self.store.renew([c.key for c in left if c.leased], end=True)
+        if left:
+            log.info("stopping with %s conversation(s) still owed; left to the next", len(left))
+
+
+def _kind(item: OwedItem) -> str:
+    """What an item is, for the log (never its content)."""
+    return "reply" if isinstance(item.what, Reply | list) else type(item.what).__name__
