@@ -160,7 +160,7 @@ class Dispatcher:
         """Wait until every conversation active here has been delivered and settled."""
         while self._active:
             tasks = [c.task for c in self._active.values() if c.task is not None]
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks)  # (a cancelled wait leaves the deliveries running)
 
     # -- delivering ----------------------------------------------------------------------
 
@@ -298,9 +298,11 @@ class Dispatcher:
         if self._chores is not None:
             self._chores.cancel()
             await asyncio.gather(self._chores, return_exceptions=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.settled(), grace_seconds)
-        left = list(self._active.values())
+        conversations = list(self._active.values())
+        tasks = [c.task for c in conversations if c.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
+        left = [c for c in conversations if c.task is not None and not c.task.done()]
         for conversation in left:
             if conversation.task is not None:
                 conversation.task.cancel()

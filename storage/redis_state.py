@@ -205,10 +205,17 @@ class RedisStateStore:
         key_builder: KeyBuilder | None = None,
         seen_limit: int = 256,
         max_connections: int = 64,
+        lease_seconds: float = 15.0,
     ) -> RedisStateStore:
         """A store owning its own client (closed by :meth:`close`; see :func:`waiting_client`)."""
         client = waiting_client(url, max_connections)
-        return cls(client, ttl_seconds=ttl_seconds, key_builder=key_builder, seen_limit=seen_limit)
+        return cls(
+            client,
+            ttl_seconds=ttl_seconds,
+            key_builder=key_builder,
+            seen_limit=seen_limit,
+            lease_seconds=lease_seconds,
+        )
 
     def _pair(self, key: ConversationKey) -> list[str]:
         return [self._keys.state(key), self._keys.seen(key)]
@@ -275,7 +282,9 @@ class RedisStateStore:
             await self._lanes[0].script(_RENEW, [self._index], lease, *map(str, keys))
 
     async def delete(self, key: ConversationKey) -> None:
-        await self._redis.delete(*self._pair(key))
+        """The conversation and anything it still owed (nothing of it is delivered)."""
+        await self._redis.delete(*self._pair(key), self._keys.owed(key))
+        await self._redis.zrem(self._index, str(key))
 
     async def close(self) -> None:
         for lane in self._lanes:

@@ -326,6 +326,8 @@ class SqlStateStore:
         async with self._engine.begin() as conn:
             await conn.execute(delete(CONVERSATIONS).where(CONVERSATIONS.c.key == name))
             await conn.execute(delete(SEEN_UPDATES).where(SEEN_UPDATES.c.key == name))
+            await conn.execute(delete(OWED).where(OWED.c.key == name))
+            await conn.execute(delete(LEASES).where(LEASES.c.key == name))
 
     async def purge_expired(self) -> int:
         """Delete expired conversations and seen ids older than the TTL; return how many

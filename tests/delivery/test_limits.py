@@ -101,12 +101,12 @@ async def test_sixth_code_to_one_address_is_refused_across_conversations(
                 await alice.press(t(code_step.RESEND, "en"))
             await mallory.send("demo@example.com")  # send 5, another conversation
             clock.now += 60
-            # The 6th in 10 minutes: the cap is taken in the background, the refusal follows.
+            # The 6th in 10 minutes: the cap is taken off the reply's path (the dispatcher's
+            # slow lane), the refusal follows the reply.
             assert await alice.press(t(code_step.RESEND, "en")) == [
-                t(code_step.RESENT, "en", address="demo@example.com")
+                t(code_step.RESENT, "en", address="demo@example.com"),
+                t(code_step.TOO_MANY, "en", minutes=durations.minutes(6)),
             ]
-            await bot.app.effects.outbox.drain()
-            assert alice.read_new() == [t(code_step.TOO_MANY, "en", minutes=durations.minutes(6))]
             assert len(mailbox.mails) == 5
             clock.now = 1_800_000_000.0 + 600  # the first send leaves the window
             assert await alice.press(t(code_step.RESEND, "en")) == [

@@ -119,9 +119,8 @@ async def test_sms_code_refused_at_600_seconds_and_gateway_down_is_told(tmp_path
         async with bot_with(tmp_path, clock, "sms-test", **settings) as bot:
             alice = bot.customer()
             await alice.send("/start")
-            await alice.send("+359 88 123 4567")
-            await bot.app.effects.outbox.drain()  # 401 three times: the customer is told
-            assert alice.read_new() == [t(DELIVERY_FAILED, "en")]
+            replies = await alice.send("+359 88 123 4567")
+            assert replies[-1] == t(DELIVERY_FAILED, "en")  # 401 on every try: told
             assert gateway.received == []
             clock.now += 600
             assert await alice.send("12345678") == [t(code_step.EXPIRED, "en")]

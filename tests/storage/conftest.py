@@ -42,6 +42,8 @@ SQL_BACKENDS = ("sqlite", "postgres")
 STATE_TABLES: list[Table] = [
     Base.metadata.tables["conversations"],
     Base.metadata.tables["seen_updates"],
+    Base.metadata.tables["owed_items"],
+    Base.metadata.tables["owed_leases"],
 ]
 
 KEY = ConversationKey(bot_id=1, chat_id=-100, user_id=42)
