@@ -34,5 +34,9 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8080
+# Liveness: GET 127.0.0.1:$PORT/healthz (`onboard health`; the slim image has no curl).
+# Readiness (Redis, database, migrations) is /readyz, for an orchestrator: see README.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["onboard", "health"]
 ENTRYPOINT ["onboard"]
 CMD ["run"]

@@ -11,12 +11,14 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.config import Settings
 from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
 from bot.links import InvitationEngine
+from bot.observe import TurnRecorder
 from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
@@ -32,6 +34,8 @@ from storage.contracts import SqlContracts
 from storage.crm_http import CrmConfig, HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
+from storage.funnel import FunnelWriter
+from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
@@ -82,24 +86,32 @@ class App:
     transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
     terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
     support: SupportDesk | None = field(default=None)
+    funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
-        """Drop expired conversations from the embedded store (Redis expires keys itself) and
-        send/submission counters idle for a day (SQL; the longest window is minutes)."""
+        """Drop expired conversations from the embedded store (Redis expires keys itself),
+        send/submission counters idle for a day (SQL; the longest window is minutes) and the
+        funnel's step events older than FUNNEL_RETENTION_DAYS."""
         purge = getattr(self.store, "purge_expired", None)
         removed = await purge() if purge is not None else 0
         counters = await SqlSendLimiter(self.db).purge(now=self.clock(), older_than=IDLE_COUNTER)
-        if removed or counters:  # quiet otherwise: the terminal chat shares this stderr
+        retention = self.settings.funnel_retention_days * 86_400
+        steps = await purge_funnel(self.db, self.clock() - retention)
+        if removed or counters or steps:  # quiet otherwise: the terminal chat shares this stderr
             log.info(
-                "housekeeping: removed %s expired conversations, %s idle counters",
+                "housekeeping: removed %s expired conversations, %s idle counters, "
+                "%s old funnel events",
                 removed,
                 counters,
+                steps,
             )
 
     async def close(self) -> None:
         if self.transport is not None:
             await self.transport.close()
         await self.dispatcher.close(grace_seconds=DELIVERY_GRACE_SECONDS)
+        if self.funnel is not None:
+            await self.funnel.close()  # the last second's step events
         await self.effects.close()
         await self.store.close()
         await self.records.close()
@@ -182,6 +194,7 @@ async def build_app(
         else await get_or_create_secret(db, "code-hmac")
     )
     store = build_state_store(settings, db, clock)
+    funnel = FunnelWriter(db, dropped=metrics.FUNNEL_DROPPED.inc)
     services = Services(
         records,
         catalogs,
@@ -206,6 +219,7 @@ async def build_app(
         invitations=SqlInvitations(db),
         default_flow=settings.default_flow,
         codec=codec,
+        observer=TurnRecorder(funnel, secret.encode(), clock),
     )
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
@@ -260,6 +274,7 @@ async def build_app(
         transport=transport,
         terminal=terminal,
         support=support,
+        funnel=funnel,
     )
     await app.housekeeping()
     if channel is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot import loop as event_loop
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, secret_values
 from bot.logs import configure_logging
 from dialogs.errors import ConfigError, OnboardError
 from dialogs.i18n import SUPPORTED_LOCALES
@@ -156,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     guest.add_argument("--join-url", required=True, help="https:// link that joins the session")
     guest.add_argument("--hours", type=at_least_one, default=24, help="valid this many hours (24)")
 
+    _ops_commands(commands)
+
     flows = commands.add_parser("flows", help="flow definitions", description="Flow definitions.")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
     flow_commands.add_parser(
@@ -209,7 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, quiet=_is_chat(args, settings))
+        configure_logging(
+            settings.log_level,
+            quiet=_is_chat(args, settings),
+            fmt=settings.log_format,
+            secrets=secret_values(settings),
+        )
         return event_loop.run(_dispatch(args, settings))
     except ConfigError as exc:
         return _fail(exc, USAGE)
@@ -225,6 +232,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def duration(text: str) -> float:
+    from bot.funnel import parse_since  # noqa: PLC0415 - keeps `--help` fast
+
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ops_commands(commands: argparse._SubParsersAction[Parser]) -> None:
+    funnel = commands.add_parser(
+        "funnel",
+        help="where customers get stuck: per flow and step, reached / moved on / re-asked / "
+        "abandoned",
+        description="The onboarding funnel from the step events in the database: per flow and "
+        "step, how many customers reached it, moved on, were asked again (invalid input) and "
+        "went silent there (FUNNEL_ABANDONED_HOURS). A table, or a chart (svg, png).",
+    )
+    funnel.add_argument("--flow", metavar="ID", help="one flow (default: every flow)")
+    funnel.add_argument(
+        "--since", type=duration, default=7 * 86_400, metavar="AGE", help="30m, 12h, 7d (7d), 2w"
+    )
+    funnel.add_argument("--format", choices=("table", "svg", "png"), default="table")
+    funnel.add_argument(
+        "-o", "--output", type=Path, help="chart file (default: funnel.svg / funnel.png)"
+    )
+    health = commands.add_parser(
+        "health",
+        help="ask the running server on PORT: /healthz (or --ready: /readyz); exit 0 or 1",
+        description="The Docker HEALTHCHECK: GET http://127.0.0.1:PORT/healthz (with --ready, "
+        "/readyz) and exit 0 when it answers 200, else print what is wrong and exit 1.",
+    )
+    health.add_argument("--ready", action="store_true", help="readiness instead of liveness")
+
+
+async def _ops(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "funnel":
+        from bot.funnel_command import funnel  # noqa: PLC0415
+
+        return await funnel(settings, args.flow, args.since, args.format, args.output)
+    from bot.health import probe  # noqa: PLC0415
+
+    return await probe(settings, ready=args.ready)
 
 
 def _fail(exc: OnboardError, code: int) -> int:
@@ -293,6 +345,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await commands.crm_load(
             settings, args.file, mapping=args.mapping, dry_run=args.dry_run
         )
+    if args.command in ("funnel", "health"):
+        return await _ops(args, settings)
     if args.command == "flows" and args.flows_command == "draw":
         return commands.flows_draw(args.flow_id, args.format, args.output)
     if args.command == "flows" and args.flows_command == "docs":

@@ -18,6 +18,8 @@ from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
 from bot.telegram.connect import connect
+from bot.telegram.menu import publish_profile
+from bot.telegram.metered import metered
 from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
@@ -201,8 +203,8 @@ async def run(
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=(worker and worker.request) or HTTPXRequest(connection_pool_size=64),
-        get_updates_request=HTTPXRequest(read_timeout=40),
+        request=metered((worker and worker.request) or HTTPXRequest(connection_pool_size=64)),
+        get_updates_request=metered(HTTPXRequest(read_timeout=40)),
     )
     limiter = outgoing_limiter(settings, workers=worker.count if worker else 1)
     app = await build_app(
@@ -214,6 +216,8 @@ async def run(
     try:
         await connect(bot, base)
         async with bot:
+            if worker is None:  # the supervisor of several workers sets it once
+                await publish_profile(bot, app.catalogs)
             await serve(app, app.transport, webhook=webhook, worker=worker)
     finally:
         await app.close()
@@ -301,7 +305,12 @@ async def web_pages(settings: Settings) -> int:
         return 0
     base = settings.telegram_api_base.rstrip("/")
     token = settings.bot_token.get_secret_value()
-    bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    bot = Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=metered(HTTPXRequest()),
+    )
     app = await build_app(settings, channel=TelegramChannel(bot, outgoing_limiter(settings)))
     try:
         await connect(bot, base)

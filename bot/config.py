@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     default_flow: str | None = Field("bg-subscription-portal", description="Flow of a bare /start")
     secret_key: SecretStr | None = Field(None, description="Keys code hashes; generated if unset")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    log_format: Literal["plain", "json"] = Field("plain", description="json: one object a line")
+    funnel_abandoned_hours: int = Field(
+        24, ge=1, description="onboard funnel: silent this long at a step = gave up there"
+    )
+    funnel_retention_days: int = Field(
+        365, ge=1, description="The funnel's step events are deleted after this many days"
+    )
     # -- delivery of codes and links (e-mail over SMTP, SMS through an HTTP gateway) --------
     smtp_host: str | None = Field(None, description="SMTP server; unset = mails are printed")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
@@ -150,6 +157,12 @@ class Settings(BaseSettings):
 
 
 SECRET_SETTINGS = ("bot_token", "webhook_secret", "secret_key", "smtp_password")
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret the settings hold, for the logs' redactor (bot/logs.py)."""
+    values = [getattr(settings, name) for name in type(settings).model_fields]
+    return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
 
 
 def load_settings(**values: Any) -> Settings:

@@ -23,7 +23,7 @@ from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, Catalogs, negotiate
 from dialogs.owed import OwedCodec
-from dialogs.ports import Clock, Invitation, StateStore
+from dialogs.ports import Clock, Invitation, StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.steps.handoff import token_hash
 from dialogs.steps.link import VERIFY_PATH, link_signal, new_token
@@ -97,8 +97,11 @@ class InvitationEngine(Engine):
         invitations: SqlInvitations,
         default_flow: str | None = None,
         codec: OwedCodec | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
-        super().__init__(flows, store, services, default_flow=default_flow, codec=codec)
+        super().__init__(
+            flows, store, services, default_flow=default_flow, codec=codec, observer=observer
+        )
         self.invitations = invitations
 
     def _token(self, event: Event) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import App
+from bot.health import add_ops_routes
 from bot.pages import password, pin, portal
 from bot.pages.context import (
     ConversationSteps,
@@ -64,6 +65,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def health(request: web.Request) -> web.Response:
+    """Liveness: the process answers (readiness is ``/readyz``, bot/health.py)."""
     return web.json_response({"ok": True})
 
 
@@ -139,7 +141,7 @@ def web_app_for(
         if settings.portal_handoff_secret
         else None
     )
-    return create_web_app(
+    web_app = create_web_app(
         app.records,
         app.catalogs,
         app.clock,
@@ -147,6 +149,8 @@ def web_app_for(
         backend=backend,
         portal_secret=portal_secret,
     )
+    add_ops_routes(web_app, app.db, settings.redis_url)  # /readyz, /metrics
+    return web_app
 
 
 async def listen(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool = False) -> None:

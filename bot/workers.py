@@ -18,7 +18,9 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import loop as event_loop
-from bot.config import Settings
+from bot import metrics
+from bot.config import Settings, secret_values
 from bot.logs import configure_logging
 from bot.telegram.connect import connect
 from dialogs.errors import ConfigError
@@ -66,7 +69,12 @@ def _worker_main(
     """Entry point of a spawned worker process."""
     from bot import commands  # noqa: PLC0415 - in the child only
 
-    configure_logging(settings.log_level, process=f"worker-{index}")
+    configure_logging(
+        settings.log_level,
+        process=f"worker-{index}",
+        fmt=settings.log_format,
+        secrets=secret_values(settings),
+    )
     hooks = _hooks(hooks_path)
     seat = WorkerSeat(
         index,
@@ -84,6 +92,8 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     from telegram.request import HTTPXRequest  # noqa: PLC0415
 
     from bot.app import build_app  # noqa: PLC0415
+    from bot.telegram.menu import publish_profile  # noqa: PLC0415
+    from bot.telegram.metered import metered  # noqa: PLC0415
     from bot.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
 
     if settings.bot_token is None or not settings.webhook_url or settings.webhook_secret is None:
@@ -97,7 +107,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     bot = Bot(
         settings.bot_token.get_secret_value(),
         base_url=f"{base}/bot",
-        request=hooks.request() if hooks else HTTPXRequest(),
+        request=metered(hooks.request() if hooks else HTTPXRequest()),
     )
     await connect(bot, base)
     async with bot:
@@ -106,6 +116,7 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
+        await publish_profile(bot, app.catalogs)
 
 
 class Supervisor:
@@ -123,6 +134,9 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
         self._restarts: list[float] = []
+        # One scrape of any worker shows them all: prometheus-client's multiprocess mode.
+        default = Path(tempfile.gettempdir()) / f"onboard-metrics-{os.getpid()}"
+        self.metrics_dir = metrics.prepare_multiprocess_dir(default)
 
     def _spawn(self, index: int) -> BaseProcess:
         process = self._context.Process(
@@ -131,7 +145,8 @@ class Supervisor:
             name=f"onboard-worker-{index}",
             daemon=False,
         )
-        process.start()
+        with metrics.children_count_in(self.metrics_dir):
+            process.start()
         return process
 
     def start(self) -> None:
@@ -148,6 +163,7 @@ class Supervisor:
                 log.error("workers keep dying (exit code %s); giving up", process.exitcode)
                 return False
             log.warning("worker %s exited with %s; restarting", index, process.exitcode)
+            metrics.worker_exited(process.pid, self.metrics_dir)
             self.processes[index] = self._spawn(index)
         return True
 
@@ -162,6 +178,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+            metrics.worker_exited(process.pid, self.metrics_dir)
 
 
 async def run_workers(

@@ -11,7 +11,7 @@ from dialogs.navigation import Navigator
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.steps.tickets import registered_customer
-from dialogs.turn import Turn
+from dialogs.turn import MarkKind, Turn
 
 RESUME = N_("Welcome back! Let us continue where you left off.")
 UNKNOWN_LINK = N_("That link is not valid (any more). Here is how we can continue:")
@@ -61,6 +61,8 @@ async def back(nav: Navigator, turn: Turn, event: Event) -> None:
 
 
 async def cancel(nav: Navigator, turn: Turn, event: Event) -> None:
+    if turn.state.status is Status.ACTIVE:
+        turn.mark(MarkKind.FINISHED, outcome="cancelled")
     turn.state.reset_flow()
     turn.flow = None
     turn.say(Text(CANCELLED), remove_keyboard=True)
@@ -93,6 +95,7 @@ async def help_(nav: Navigator, turn: Turn, event: Event) -> None:
 
 
 async def human(nav: Navigator, turn: Turn, event: Event) -> None:
+    turn.mark(MarkKind.HUMAN)  # on the step the customer asked from
     ask_for_a_person(nav, turn, event.text)
 
 

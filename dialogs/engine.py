@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,10 +30,10 @@ from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_questio
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
 from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
-from dialogs.ports import CommitResult, StateStore
+from dialogs.ports import CommitResult, StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.state import ConversationState, Status
-from dialogs.turn import Services, Turn
+from dialogs.turn import Mark, MarkKind, Services, Turn
 
 IDLE = N_("Send /start to begin.")
 STALE_BUTTON = N_("That button belongs to an earlier question. Here is the current one:")
@@ -52,6 +53,8 @@ class Outcome:
     """What the commit stored as owed: the replies and effects, in delivery order."""
     lead: bool = True
     """The commit took the conversation's delivery lease (see CommitResult.LEAD)."""
+    marks: tuple[Mark, ...] = ()  # what operations count (bot/observe.py)
+    attempts: int = 1  # more than one: recomputed after a compare-and-set conflict
 
 
 DUPLICATE_OUTCOME = Outcome((), (), "en", duplicate=True)
@@ -67,6 +70,7 @@ class Engine:
         default_flow: str | None = None,
         max_attempts: int = 16,
         codec: OwedCodec | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.flows = flows
         self.store = store
@@ -74,6 +78,7 @@ class Engine:
         self.nav = Navigator(flows, default_flow)
         self.max_attempts = max_attempts
         self.codec = codec or JsonCodec()
+        self.observer = observer
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, event: Event, *, silent: bool = False) -> Outcome:
@@ -81,7 +86,16 @@ class Engine:
         side, e.g. a web page, through the same atomic path as customer input). ``silent``:
         the turn's replies are not owed (a step that a following turn speaks for)."""
         async with self._local_turn(event.key):
-            return await self._handle(event, silent)
+            if self.observer is None:
+                return await self._handle(event, silent)
+            started = time.perf_counter()
+            try:
+                outcome = await self._handle(event, silent)
+            except Exception:
+                self.observer.turn_failed(event, time.perf_counter() - started)
+                raise
+            self.observer.turn_applied(event, outcome, time.perf_counter() - started)
+            return outcome
 
     @asynccontextmanager
     async def _local_turn(self, key: ConversationKey) -> AsyncIterator[None]:
@@ -129,6 +143,8 @@ class Engine:
                     turn.locale,
                     items=items,
                     lead=result is CommitResult.LEAD,
+                    marks=tuple(turn.marks),
+                    attempts=attempt + 1,
                 )
         raise ConflictError(event.key, self.max_attempts)
 
@@ -212,5 +228,6 @@ class Engine:
     def _count_attempt(self, turn: Turn, step_id: str) -> None:
         count = turn.state.attempts.get(step_id, 0) + 1
         turn.state.attempts[step_id] = count
+        turn.mark(MarkKind.INVALID, step_id)
         if count == HELP_HINT_AFTER:
             turn.say(Text(NEED_HELP))

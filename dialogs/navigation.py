@@ -9,7 +9,7 @@ from dialogs.flow import Flow, FlowRegistry
 from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
-from dialogs.turn import Turn
+from dialogs.turn import MarkKind, Turn
 from dialogs.validators import display_phone
 
 MAX_HOPS = 50
@@ -84,6 +84,7 @@ class Navigator:
             step = flow.steps[target]
             turn.state.step = target
             turn.state.attempts.pop(target, None)
+            turn.mark(MarkKind.ENTERED, target)
             if step.waits and turn.state.history[-1:] != [target]:
                 turn.state.history = [*turn.state.history, target][-HISTORY_LIMIT:]
             try:

@@ -7,13 +7,25 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dialogs.events import ConversationKey
+from dialogs.events import ConversationKey, Event
 from dialogs.replies import Param
+
+if TYPE_CHECKING:
+    from dialogs.engine import Outcome
 
 Clock = Callable[[], float]
 """Seconds since the epoch. Injected everywhere time matters, so tests can move it."""
+
+
+class TurnObserver(Protocol):
+    """Told of every update the engine handled, after the commit (metrics, the funnel).
+    Called on the update's path: it must not wait for anything (no I/O)."""
+
+    def turn_applied(self, event: Event, outcome: Outcome, seconds: float) -> None: ...
+
+    def turn_failed(self, event: Event, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -61,6 +62,25 @@ class LiveLookups:
         return self.flows is None or flow in self.flows
 
 
+class MarkKind(enum.StrEnum):
+    """What a turn did that operations count (metrics, the funnel): never what was typed."""
+
+    ENTERED = "entered"  # a step was entered
+    INVALID = "invalid"  # the step refused an answer and asked again
+    FINISHED = "finished"  # the flow ended: ``outcome`` is the end step, or "cancelled"
+    HUMAN = "human"  # the customer asked for a person
+    CODE = "code"  # a one-time code: ``outcome`` sent / right / wrong / expired / locked
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    kind: MarkKind
+    flow: str
+    step: str
+    outcome: str = ""
+    channel: str = ""
+
+
 @dataclass(slots=True)
 class Turn:
     key: ConversationKey
@@ -70,6 +90,14 @@ class Turn:
     now: float
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+    def mark(
+        self, kind: MarkKind, step: str | None = None, outcome: str = "", **labels: str
+    ) -> None:
+        """Note ``kind`` at ``step`` (default: the current one) of the running flow."""
+        flow = self.flow.id if self.flow is not None else (self.state.flow or "")
+        self.marks.append(Mark(kind, flow, step or self.state.step or "", outcome, **labels))
 
     @property
     def records(self) -> RecordLookup:

@@ -6,6 +6,7 @@ package, so an installed wheel needs no ``alembic.ini`` in the working directory
 
 from __future__ import annotations
 
+import ast
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,3 +128,34 @@ async def get_or_create_secret(engine: AsyncEngine, name: str) -> str:
     if value is None:  # pragma: no cover - the row was inserted or already there
         raise RuntimeError(f"secret {name!r} could not be stored")
     return value
+
+
+def expected_heads() -> frozenset[str]:
+    """The head revisions of the packaged migrations, read from the files themselves (no
+    Alembic import: a worker never loads it)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (_HERE / "migrations" / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.AnnAssign | ast.Assign) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = {t.id for t in targets if isinstance(t, ast.Name)}
+                ids = {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
+                if "revision" in names:
+                    revisions.update(str(i) for i in ids if i)
+                elif "down_revision" in names:
+                    parents.update(str(i) for i in ids if i)
+    return frozenset(revisions - parents)
+
+
+async def schema_problem(engine: AsyncEngine) -> str | None:
+    """None when the database is reachable and migrated to every head; else what is wrong
+    (raises nothing: the readiness probe reports it)."""
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            applied = frozenset(result.scalars())
+    except (OSError, exc.SQLAlchemyError) as error:
+        return f"database unreachable or not migrated ({type(error).__name__})"
+    missing = sorted(expected_heads() - applied)
+    return f"migrations not at head (missing {', '.join(missing)})" if missing else None

@@ -34,6 +34,7 @@ import aiohttp
 from aiohttp import web
 
 try:  # the tests directory is a plain directory today, but may become a package
+    from .fakebotapi_profile import BotProfile, ProfileError
     from .fakebotapi_updates import (
         JSON,
         TOPIC_ICON_COLORS,
@@ -43,6 +44,10 @@ try:  # the tests directory is a plain directory today, but may become a package
         now,
     )
 except ImportError:
+    from fakebotapi_profile import (  # type: ignore[import-not-found,no-redef]
+        BotProfile,
+        ProfileError,
+    )
     from fakebotapi_updates import (  # type: ignore[import-not-found,no-redef]
         JSON,
         TOPIC_ICON_COLORS,
@@ -154,6 +159,16 @@ def _bad(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
+def _profile_errors(method: Callable[[JSON], Awaitable[Any]]) -> Callable[[JSON], Awaitable[Any]]:
+    async def call(params: JSON) -> Any:
+        try:
+            return await method(params)
+        except ProfileError as exc:
+            raise _bad(str(exc)) from None
+
+    return call
+
+
 # -- request parsing --------------------------------------------------------------------------
 
 
@@ -259,7 +274,9 @@ class FakeBotApi(UpdateBuilders):
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
-        self._methods = {name.lower(): (name, handler) for name, handler in self._handlers()}
+        self.profile = BotProfile()  # setMyCommands, setMyDescription ... (fakebotapi_profile)
+        handlers = [*self._handlers(), *self.profile.handlers(_profile_errors)]
+        self._methods = {name.lower(): (name, handler) for name, handler in handlers}
         self.app = web.Application(client_max_size=50 * 1024 * 1024)
         for verb in ("GET", "POST"):
             self.app.router.add_route(verb, "/bot{token}/{method}", self._handle_method)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot import metrics
 from bot.support.card import card, escape, split_text, topic_name
 from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
@@ -161,6 +162,7 @@ class SupportDesk:
         number = await self.store.open(ticket)
         if number is None:
             return None
+        metrics.ticket(TicketKind.TICKET, "opened")
         await self._to_group(number, ticket.attachments)
         return Reply(say(FILED, number=number, title=ticket.title))
 
@@ -187,6 +189,7 @@ class SupportDesk:
         due = request.created_at + CALLBACK_WITHIN if kind is TicketKind.CALLBACK else None
         number = await self.store.open(ticket, kind=kind, request_id=request_id, due_at=due)
         if number is not None:
+            metrics.ticket(kind, "opened")
             await self._to_group(number, ())
         return number
 
@@ -205,6 +208,7 @@ class SupportDesk:
             ticket.id, author="customer", text=text, at=at, attachments=attachments
         )
         passed = True
+        metrics.ticket(ticket.kind, "customer_message")
         if attachments and message_id is not None:
             passed = await self._copy_in(ticket, message_id)
         elif text:
@@ -219,6 +223,7 @@ class SupportDesk:
         ticket = await self.store.record(ref)
         if ticket is None or not await self.store.set_status(ticket.id, status, at):
             return
+        metrics.ticket(ticket.kind, "closed" if status is TicketStatus.CLOSED else "reopened")
         note = GROUP_CUSTOMER_CLOSED if status is TicketStatus.CLOSED else GROUP_CUSTOMER_REOPENED
         await self._post(ticket, self._t(note, number=ticket.id))
 
@@ -324,6 +329,7 @@ class SupportDesk:
             already = GROUP_ALREADY_CLOSED if closing else GROUP_ALREADY_OPEN
             await self._post(ticket, self._t(already, number=ticket.id))
             return
+        metrics.ticket(ticket.kind, "closed" if closing else "reopened")
         note = GROUP_CLOSED if closing else GROUP_REOPENED
         await self._post(ticket, self._t(note, number=ticket.id, name=message.sender_name))
         told = CLOSED_BY_AGENT if closing else REOPENED_BY_AGENT
@@ -341,6 +347,7 @@ class SupportDesk:
             author_name=message.sender_name,
             author_user_id=message.sender_id,
         )
+        metrics.ticket(ticket.kind, "agent_answer")
         if not message.has_media:
             await self._tell_answer(ticket, message.text)
         elif not await self._agent_file(channel, ticket, message):

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from bot import metrics
 from bot.config import Settings
 from dialogs.ports import Clock
 
@@ -180,11 +181,13 @@ class OutgoingLimiter:
     async def _sleep(self, delay: float) -> None:
         if delay > 0:
             self.waited += delay
+            metrics.bot_api_wait("pacing", delay)
             await self.sleep(delay)
 
     def retry_after(self, chat_id: int | str | None, seconds: float) -> None:
         """Telegram said 429: hold the chat's bucket (or the bot's) for ``seconds``."""
         until = self.clock() + seconds
+        metrics.bot_api_wait("retry_after", seconds)
         bucket = self.bot if chat_id is None else self._chat(chat_id)
         bucket.pause_until(until)
 

@@ -12,7 +12,7 @@ from dialogs.i18n import N_
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.state import Status
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
-from dialogs.turn import Turn
+from dialogs.turn import MarkKind, Turn
 from dialogs.validators import DEFAULT_INVALID, VALIDATORS, Invalid
 
 NOT_TEXT = N_("Please answer with a text message.")
@@ -229,6 +229,7 @@ class End(Step):
 
     async def enter(self, turn: Turn) -> str | None:
         turn.state.status = Status.DONE
+        turn.mark(MarkKind.FINISHED, outcome=self.id)
         turn.state.codes.clear()
         if turn.state.flow == turn.state.home:
             turn.state.home_done = True

@@ -27,7 +27,7 @@ from dialogs.replies import Button, Param, Text, say, say_n
 from dialogs.state import PendingCode
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.steps.basic import step_button
-from dialogs.turn import Turn
+from dialogs.turn import MarkKind, Turn
 from dialogs.validators import display_phone
 
 PROMPT = N_(
@@ -202,20 +202,26 @@ class Code(Step):
             turn.say(say_n(WRONG_FORM, self.length, length=self.length))
             return None
         if self._locked(turn):
+            self._mark(turn, "locked")
             return None
         if pending is not None and pending.to != self._target(turn):  # before a change
             turn.say(say(OLD_ADDRESS, address=self._address(turn)), self._buttons())
             return None
         if pending is None or turn.now - pending.issued_at >= o.ttl:
+            self._mark(turn, "expired")
             turn.say(say(EXPIRED), self._buttons())
             return None
         expected = code_digest(turn.services.secret, self._scope(turn), entered)
         if not hmac.compare_digest(expected, pending.digest):
             failures = [*self._recent_failures(turn), turn.now]
             turn.state.failures[self.kind] = failures
-            if not self._locked(turn):
+            self._mark(turn, "wrong")
+            if self._locked(turn):
+                self._mark(turn, "locked")
+            else:
                 turn.say(say_n(WRONG, o.max_failures - len(failures)))
             return None
+        self._mark(turn, "right")
         del turn.state.codes[self.id]
         turn.state.failures.pop(self.kind, None)
         return o.next
@@ -244,6 +250,10 @@ class Code(Step):
             digest=digest, issued_at=turn.now, sends=[*sends, turn.now], to=self._target(turn)
         )
         turn.effects.append(SendOutgoing(message))
+        self._mark(turn, "sent")
+
+    def _mark(self, turn: Turn, outcome: str) -> None:
+        turn.mark(MarkKind.CODE, self.id, outcome, channel=self.options.channel)
 
     def _issue(self, turn: Turn) -> tuple[str, Outgoing]:
         """A fresh secret: what to keep (its keyed hash) and what to send (the secret)."""

@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.app import App, TelegramChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.telegram.metered import metered
 from bot.telegram.parse import event_from_update
 from bot.telegram.ratelimit import OutgoingLimiter
 from bot.telegram.transport import TelegramTransport
@@ -98,7 +99,8 @@ async def running_bot(
             api.token,
             base_url=f"{api.base_url}/bot",
             base_file_url=f"{api.base_url}/file/bot",
-            request=HTTPXRequest(connection_pool_size=16),
+            request=metered(HTTPXRequest(connection_pool_size=16)),  # as `onboard run`
+            get_updates_request=metered(HTTPXRequest()),
         )
         app = await build_app(settings, channel=TelegramChannel(bot, limiter), **build_options)
         if local_crm if local_crm is not None else not settings.crm_lookup_url:
