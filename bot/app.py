@@ -247,7 +247,9 @@ async def build_app(
     transport = terminal = None
     if isinstance(channel, TerminalChannel):
         screen = TerminalScreen(catalogs, out=channel.out)
-        dispatcher = Dispatcher(owed, codec, ChatDeliverer(screen.send, effects))
+        dispatcher = Dispatcher(
+            owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
+        )
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
         from bot.telegram.transport import TelegramTransport  # noqa: PLC0415

@@ -35,7 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot import metrics
 from bot.outbox import IN_BACKGROUND
+from dialogs import effects as fx
 from dialogs.events import ConversationKey
 from dialogs.owed import CHAT, SLOW, OwedCodec, OwedItem
 from dialogs.ports import OwedStore
@@ -79,6 +81,7 @@ class _Conversation:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    since: float = 0.0  # when the oldest item still queued here was queued (loop time)
     finished: bool = False  # its last settle ended the lease: new work needs a new task
 
     def add(self, items: Sequence[OwedItem], *, committed: bool = False) -> int:
@@ -88,8 +91,11 @@ class _Conversation:
         for item in fresh:
             if item.id:
                 self.known.add(item.id)
-            self.lanes[item.lane].append(item)
         if fresh:
+            if self.empty():
+                self.since = asyncio.get_running_loop().time()
+            for item in fresh:
+                self.lanes[item.lane].append(item)
             self.delivered.clear()
             self.wake.set()
         return len(fresh)
@@ -105,6 +111,7 @@ class Dispatcher:
         codec: OwedCodec,
         deliverer: Deliverer,
         *,
+        channel: str = "telegram",
         lease_seconds: float = LEASE_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         linger_seconds: float = LINGER_SECONDS,
@@ -112,6 +119,7 @@ class Dispatcher:
         self.store = store
         self.codec = codec
         self.deliverer = deliverer
+        self.channel = channel  # where replies go (the metrics' label)
         self.lease_seconds = lease_seconds
         self.sweep_seconds = sweep_seconds
         self.linger_seconds = linger_seconds
@@ -241,6 +249,7 @@ class Dispatcher:
         for attempt in itertools.count():
             try:
                 await self._once(conversation, item)
+                metrics.delivery(self._channel_of(item), "sent")
                 return
             except TryLater as exc:
                 log.info("%s for %s: %s; trying again", _kind(item), item.key, exc)
@@ -248,9 +257,26 @@ class Dispatcher:
                 failures += 1
                 if failures >= ATTEMPTS:
                     log.exception("gave up a %s for %s", _kind(item), item.key)
+                    metrics.delivery(self._channel_of(item), "failed")
                     return
                 log.warning("a %s for %s failed", _kind(item), item.key, exc_info=True)
+            metrics.delivery(self._channel_of(item), "retried")
             await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+
+    def _channel_of(self, item: OwedItem) -> str:
+        what = item.what
+        if isinstance(what, fx.SendOutgoing):
+            return what.message.channel  # email, sms
+        if item.lane == SLOW:
+            return "group"  # tickets and their posts to the agents' group
+        return self.channel if isinstance(what, Reply | list) else "records"
+
+    def _observe(self) -> None:
+        """The queue as this process sees it, for ``onboard_owed_*`` (bot/metrics.py)."""
+        waiting = [c for c in self._active.values() if not c.empty()]
+        depth = sum(len(c.lanes[CHAT]) + len(c.lanes[SLOW]) for c in waiting)
+        now = asyncio.get_running_loop().time()
+        metrics.owed_queue(depth, max((now - c.since for c in waiting), default=0.0))
 
     async def _once(self, conversation: _Conversation, item: OwedItem) -> None:
         what = item.what
@@ -277,6 +303,7 @@ class Dispatcher:
         renew_every = self.lease_seconds / 3
         renewed = asyncio.get_running_loop().time()
         while True:
+            self._observe()
             try:
                 await self._claim()
                 now = asyncio.get_running_loop().time()

@@ -118,7 +118,12 @@ FUNNEL_DROPPED = Counter(
 def delivery(channel: str, outcome: str) -> None:
     """One owed item delivered or given up: ``channel`` is ``telegram``, ``email`` or ``sms``;
     ``outcome`` e.g. ``sent``, ``retried``, ``failed``, ``dropped``. Called by the dispatcher."""
-    DELIVERIES.labels(channel, outcome).inc()
+    _deliveries(channel, outcome).inc()
+
+
+@functools.lru_cache(maxsize=64)
+def _deliveries(channel: str, outcome: str) -> Any:
+    return DELIVERIES.labels(channel, outcome)
 
 
 def owed_queue(depth: int, oldest_age_seconds: float) -> None:
