@@ -87,6 +87,9 @@ GROUP_NO_TICKET = N_(
 GROUP_FILE_NOT_DELIVERED = N_(
     "The file could not be delivered to the customer of ticket #{number}. Please send it again."
 )
+GROUP_ANSWER_NOT_DELIVERED = N_(
+    "The answer could not be delivered to the customer of ticket #{number}. Please send it again."
+)
 CAPTION_LIMIT = 1024  # Telegram's limit for a media caption
 AGENT_COMMANDS = ("close", "reopen")
 
@@ -349,21 +352,27 @@ class SupportDesk:
         )
         metrics.ticket(ticket.kind, "agent_answer")
         if not message.has_media:
-            await self._tell_answer(ticket, message.text)
+            if not await self._tell_answer(ticket, message.text):
+                note = self._t(GROUP_ANSWER_NOT_DELIVERED, number=ticket.id)
+                await self._answer_agent(message, note)
+                return  # the agent is asked to send it again: the CC copy goes with that one
         elif not await self._agent_file(channel, ticket, message):
             return  # the agent is asked to send it again: the CC copy goes with that one
         self._copy_to_cc(ticket, message.text, message.attachments)
 
-    async def _tell_answer(self, ticket: TicketRecord, text: str) -> None:
+    async def _tell_answer(self, ticket: TicketRecord, text: str) -> bool:
         """The agent's answer in our wrapper; a text too long for one message goes in several,
-        each with the wrapper (so the footer that says how to answer is never lost)."""
+        each with the wrapper (so the footer that says how to answer is never lost). False
+        when a piece did not reach the customer."""
         wrapper = len(escape(self.catalogs.gettext(AGENT_REPLY, ticket.locale))) + len(
             escape(ticket.title)
         )
         room = TELEGRAM_TEXT_LIMIT - wrapper - 16  # 16: the ticket number, with room to spare
         for piece in split_text(text, room):
             reply = say(AGENT_REPLY, number=ticket.id, title=ticket.title, text=piece)
-            await self._tell(ticket, Reply(reply))
+            if not await self._tell(ticket, Reply(reply)):
+                return False
+        return True
 
     async def _agent_file(
         self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
@@ -384,8 +393,8 @@ class SupportDesk:
             log.exception("could not copy an agent's file to ticket #%s", ticket.id)
             await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
             return False
-        if text_apart:
-            await self._tell_answer(ticket, message.text)
+        if text_apart and not await self._tell_answer(ticket, message.text):
+            await self._answer_agent(message, self._t(GROUP_ANSWER_NOT_DELIVERED, number=ticket.id))
         return True
 
     async def _answer_agent(self, message: GroupMessage, text: str) -> None:
@@ -416,10 +425,12 @@ class SupportDesk:
         for address in ticket.cc:
             self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, body, params), None)
 
-    async def _tell(self, ticket: TicketRecord, reply: Reply) -> None:
+    async def _tell(self, ticket: TicketRecord, reply: Reply) -> bool:
         if self.channel is None:
-            return
+            return False
         try:
             await self.channel.tell(ticket.key.chat_id, [reply], ticket.locale)
         except Exception:
             log.exception("could not tell the customer of ticket #%s", ticket.id)
+            return False
+        return True

@@ -153,3 +153,23 @@ async def test_a_follow_up_the_group_refuses_is_not_called_added(
         assert await alice.deliver(bot.api.photo(alice.user_id, language_code=locale)) == refused
         bot.api.blocked.discard(GROUP)
         assert await alice.send("And now?") == [t(bot, desk.SENT, locale, number=1)]
+
+
+async def test_an_answer_that_cannot_reach_the_customer_is_told_to_the_agent(
+    tmp_path: Path, app_redis: str
+) -> None:
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(user_id=4242, language_code="en")
+        await register(alice)
+        await file_first_ticket(bot, alice)  # CC: boss@example.com, it@example.com
+        thread = int(bot.api.calls_to("createForumTopic")[0].result["message_thread_id"])
+        agent = Agent(bot)
+        bot.api.fail_next("sendMessage", 400)  # Telegram refuses the answer to the customer
+        await agent.say("Please restart the router.", thread_id=thread, is_topic=True)
+        await bot.app.effects.outbox.drain()
+        assert group_notes(bot)[-1] == t(bot, desk.GROUP_ANSWER_NOT_DELIVERED, "en", number=1)
+        assert bot.delivery.sent == []  # no CC copy of an answer the customer never got
+        await agent.say("Please restart the router.", thread_id=thread, is_topic=True)
+        await bot.app.effects.outbox.drain()
+        assert "Please restart the router." in alice.read_new()[-1]
+        assert len(bot.delivery.sent) == 2  # now the CC list has it
