@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import metrics
+from bot.dispatch import TryLater
 from bot.support.card import card, escape, split_text, topic_name
 from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
@@ -163,9 +164,13 @@ class SupportDesk:
 
     async def open(self, ticket: NewTicket) -> Reply | None:
         number = await self.store.open(ticket)
-        if number is None:
-            return None
-        metrics.ticket(TicketKind.TICKET, "opened")
+        if number is None:  # stored by an earlier try: place its card if that try could not
+            stored = await self.store.record(ticket.ref)
+            if stored is None or stored.card_message_id is not None or self.channel is None:
+                return None
+            number = stored.id
+        else:
+            metrics.ticket(TicketKind.TICKET, "opened")
         await self._to_group(number, ticket.attachments)
         return Reply(say(FILED, number=number, title=ticket.title))
 
@@ -194,7 +199,11 @@ class SupportDesk:
         if number is not None:
             metrics.ticket(kind, "opened")
             await self._to_group(number, ())
-        return number
+            return number
+        stored = await self.store.record(ticket.ref)  # an earlier try stored it
+        if stored is not None and stored.card_message_id is None and self.channel is not None:
+            await self._to_group(stored.id, ())
+        return None if stored is None else stored.id
 
     async def customer_message(
         self,
@@ -252,6 +261,9 @@ class SupportDesk:
             user = await channel.who(ticket.key.user_id)
             text = card(ticket, self.catalogs, self.locale, len(attachments), user=user)
             card_id = await channel.post(text, thread_id=thread, reply_to=None)
+        except TryLater:
+            log.warning("ticket #%s: the support group cannot be reached; trying again", number)
+            raise  # the owed effect is tried again (bot/dispatch.py)
         except Exception:
             log.exception("ticket #%s could not be posted to the support group", number)
             return

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError
+
+from bot.dispatch import TryLater
 
 from bot.support.desk import GroupMessage
 from dialogs.ports import Attachment
@@ -29,18 +32,29 @@ class TelegramGroup:
         self.chat_id = chat_id
         self.topics = topics
 
+    async def _call(self, endpoint: str, **params: object) -> Any:
+        """The sender's call; a failure that passes (the network, Telegram's 5xx) becomes
+        :class:`~bot.dispatch.TryLater`, so the owed ticket effect is tried again later
+        instead of the ticket staying out of the group."""
+        try:
+            return await self.sender.call(endpoint, **params)
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest):
+                raise
+            raise TryLater(type(exc).__name__) from exc
+
     async def uses_topics(self) -> bool:
         if self.topics is None:
-            chat = await self.sender.call("getChat", chat_id=self.chat_id)
+            chat = await self._call("getChat", chat_id=self.chat_id)
             self.topics = bool(chat.get("is_forum"))
         return self.topics
 
     async def create_topic(self, name: str) -> int:
-        result = await self.sender.call("createForumTopic", chat_id=self.chat_id, name=name)
+        result = await self._call("createForumTopic", chat_id=self.chat_id, name=name)
         return int(result["message_thread_id"])
 
     async def post(self, html: str, *, thread_id: int | None, reply_to: int | None) -> int:
-        result = await self.sender.call(
+        result = await self._call(
             "sendMessage",
             chat_id=self.chat_id,
             text=html,
@@ -53,7 +67,7 @@ class TelegramGroup:
     async def copy_in(
         self, from_chat: int, message_id: int, *, thread_id: int | None, reply_to: int | None
     ) -> int:
-        result = await self.sender.call(
+        result = await self._call(
             "copyMessage",
             chat_id=self.chat_id,
             from_chat_id=from_chat,
@@ -64,7 +78,7 @@ class TelegramGroup:
         return int(result["message_id"])
 
     async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None:
-        await self.sender.call(
+        await self._call(
             "copyMessage",
             chat_id=to_chat,
             from_chat_id=self.chat_id,
@@ -80,7 +94,7 @@ class TelegramGroup:
         """``First Last (@username)`` from ``getChat`` on the private chat; None when Telegram
         cannot tell (the card then shows the id alone; nothing personal is logged)."""
         try:
-            chat = await self.sender.call("getChat", chat_id=user_id)
+            chat = await self._call("getChat", chat_id=user_id)
         except Exception:
             log.info("getChat for a ticket card failed; the card shows the user id only")
             return None

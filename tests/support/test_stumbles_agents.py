@@ -173,3 +173,17 @@ async def test_an_answer_that_cannot_reach_the_customer_is_told_to_the_agent(
         await bot.app.effects.outbox.drain()
         assert "Please restart the router." in alice.read_new()[-1]
         assert len(bot.delivery.sent) == 2  # now the CC list has it
+
+
+async def test_a_ticket_the_group_could_not_take_just_now_reaches_it_later(
+    tmp_path: Path, app_redis: str
+) -> None:
+    """The ticket is an owed effect: a 502 from Telegram while its topic is made is tried
+    again, so the agents see it (once) instead of a ticket that never reaches the group."""
+    async with support_bot(tmp_path, app_redis, forum=True) as bot:
+        alice = bot.customer(user_id=4242, language_code="en")
+        bot.api.fail_next("createForumTopic", 502)
+        assert await alice.send("/human") == [t(bot, HUMAN_WRITE, "en")]
+        made = [c for c in bot.api.calls_to("createForumTopic") if c.status == 200]
+        assert len(made) == 1  # tried again after the 502: one topic in the end
+        assert len(group_texts(bot)) == 1  # its card, posted once
