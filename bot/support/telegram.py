@@ -11,7 +11,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 
 from bot.dispatch import TryLater
-
 from bot.support.desk import GroupMessage
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
