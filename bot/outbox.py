@@ -161,9 +161,3 @@ class Outbox:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-
-def _cancelled() -> bool:
-    """True while the current task is being cancelled (the process is stopping): the journal
-    row must then stay, so that another process tells the customer."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
