@@ -138,7 +138,8 @@ async def test_the_bg_password_page_end_to_end_through_telegram(
                 tax_scheme="bg_eik", tax_id="175074752", email="demo@example.com"
             )
             assert match is not None
-            account = await SqlAccounts(bot.app.db).get(match.customer_id, "")
+            person = f"{bot.api.bot_id}:4242:4242"  # the account of this person (issue 17)
+            account = await SqlAccounts(bot.app.db).get(match.customer_id, person)
             assert account is not None
             assert account.password_hash is not None
             assert account.password_hash.startswith("$argon2id$")
