@@ -183,7 +183,8 @@ async def build_app(
     db = create_engine(settings.database_url)
     if migrate_schema:
         await migrate(db)
-    records = SqlRecords(db, hot_path(db))
+    hot = hot_path(db)  # the asyncpg path on PostgreSQL (closed with the records)
+    records = SqlRecords(db, hot)
     tickets = SqlTickets(db)
     contracts = SqlContracts(db)
     crm = None if live_crm is None else HttpCrm(live_crm, CrmMirror(db, contracts, clock))
@@ -194,7 +195,7 @@ async def build_app(
         else await get_or_create_secret(db, "code-hmac")
     )
     store = build_state_store(settings, db, clock)
-    funnel = FunnelWriter(db, dropped=metrics.FUNNEL_DROPPED.inc)
+    funnel = FunnelWriter(db, dropped=metrics.FUNNEL_DROPPED.inc, hot=hot)
     services = Services(
         records,
         catalogs,

@@ -16,12 +16,18 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from sqlalchemy import delete, exc, insert, select
+from asyncpg.exceptions import InterfaceError as PgInterfaceError
+from asyncpg.exceptions import PostgresError
+from sqlalchemy import bindparam, delete, exc, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.hot_sql import EnginePath, HotPath
 from storage.models import FunnelEventRow
+
+_FIELDS = ("at", "flow", "step", "kind", "customer", "outcome")
+_INSERT = insert(FunnelEventRow).values({name: bindparam(name) for name in _FIELDS})
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +51,10 @@ class FunnelWriter:
         batch: int = 500,
         limit: int = 100_000,
         dropped: Callable[[int], None] | None = None,
+        hot: HotPath | None = None,
     ) -> None:
         self.db = db
+        self.hot = hot or EnginePath(db)  # on PostgreSQL: asyncpg's executemany
         self.interval = interval
         self.batch = batch
         self._rows: deque[FunnelEvent] = deque(maxlen=limit)
@@ -77,10 +85,20 @@ class FunnelWriter:
         rows = list(self._rows)
         if not rows:
             return 0
+        values = [
+            {
+                "at": r.at,
+                "flow": r.flow,
+                "step": r.step,
+                "kind": r.kind,
+                "customer": r.customer,
+                "outcome": r.outcome,
+            }
+            for r in rows
+        ]
         try:
-            async with self.db.begin() as connection:
-                await connection.execute(insert(FunnelEventRow), [asdict(row) for row in rows])
-        except (OSError, exc.SQLAlchemyError) as error:
+            await self.hot.execute_many(_INSERT, values)
+        except (OSError, exc.SQLAlchemyError, PostgresError, PgInterfaceError) as error:
             log.warning("funnel: %s events not written yet (%s)", len(rows), type(error).__name__)
             return 0
         for _ in rows:

@@ -40,6 +40,10 @@ class HotPath(Protocol):
         """Run a write in a transaction of its own (committed when this returns)."""
         ...
 
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a write once per row, all in one transaction."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -57,6 +61,10 @@ class EnginePath:
     async def execute(self, statement: Executable, values: Mapping[str, Any]) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(statement, dict(values))
+
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(statement, [dict(row) for row in rows])
 
     async def close(self) -> None:
         return None  # the engine belongs to whoever made it
@@ -142,6 +150,15 @@ class AsyncpgPath:
         pool = await self._ready()
         async with pool.acquire() as connection:  # asyncpg autocommits outside a transaction
             await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
+
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        """asyncpg's ``executemany``: one prepared statement, the rows pipelined in binary,
+        in one transaction (SQLAlchemy's executemany cost ~50 µs of CPU a row here)."""
+        compiled = self._compile(statement)
+        pool = await self._ready()
+        names = compiled.names
+        async with pool.acquire() as connection:
+            await connection.executemany(compiled.sql, [[row[n] for n in names] for row in rows])
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -19,6 +19,7 @@ from bot.funnel_command import funnel
 from bot.web import web_app_for
 from storage.db import create_engine, migrate
 from storage.funnel import FunnelEvent, FunnelWriter, load_events
+from storage.hot_sql import hot_path
 from tests.bot.harness import RunningBot, running_bot
 from tests.bot.test_bg_flow_telegram import walk_bg_flow
 from tests.conftest import make_settings
@@ -175,12 +176,14 @@ async def test_funnel_writer_is_buffered_and_flushes_on_close(tmp_path: Path) ->
 async def test_funnel_rows_in_postgresql(pg_database: str) -> None:
     db = create_engine(pg_database)
     await migrate(db)
-    writer = FunnelWriter(db)
+    hot = hot_path(db)  # as the app writes them: asyncpg's executemany
+    writer = FunnelWriter(db, hot=hot)
     for step in ("intro", "eik"):
         writer.add(FunnelEvent(10.0, BG, step, "entered", "c9"))
     await writer.close()
     rows = await load_events(db, since=5, flow=BG)
     assert [row.step for row in rows] == ["intro", "eik"]
+    await hot.close()
     await db.dispose()
 
 
