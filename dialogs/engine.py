@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -131,6 +132,7 @@ class Engine:
                 locale=turn.locale,
                 effects=turn.effects,
                 reply_list=() if silent else turn.replies,
+                nonce=secrets.token_hex(3),
             )
             owed = [(item.id, self.codec.encode(item)) for item in items]
             result = await self.store.commit(

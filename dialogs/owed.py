@@ -62,8 +62,10 @@ class OwedItem:
         return self.id.partition(".")[0]
 
 
-def item_id(version: int, position: int) -> str:
-    return f"{version:012d}.{position:03d}"
+def item_id(version: int, position: int, nonce: str = "") -> str:
+    """Sorts by the committing version, then the position; ``nonce`` (per commit) keeps ids
+    apart when a conversation's versions start again (deleted, expired, a store flushed)."""
+    return f"{version:012d}.{position:03d}{'.' + nonce if nonce else ''}"
 
 
 def owed_items(
@@ -74,6 +76,7 @@ def owed_items(
     locale: str,
     effects: Sequence[Any],
     reply_list: Sequence[replies.Reply],
+    nonce: str = "",
 ) -> tuple[OwedItem, ...]:
     """A turn's items in delivery order (see the module): chat-lane effects, replies, then the
     slow effects. ``version`` is the state version the turn commits."""
@@ -81,7 +84,7 @@ def owed_items(
     slow = [e for e in effects if isinstance(e, _SLOW_EFFECTS)]
     ordered = [*fast, *reply_list, *slow]
     return tuple(
-        OwedItem(item_id(version, n), key, locale, what, update_id)
+        OwedItem(item_id(version, n, nonce), key, locale, what, update_id)
         for n, what in enumerate(ordered)
     )
 
