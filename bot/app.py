@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -85,7 +85,6 @@ class App:
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
     transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
     terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
-    support: SupportDesk | None = field(default=None)
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
@@ -276,7 +275,6 @@ async def build_app(
         crm,
         transport=transport,
         terminal=terminal,
-        support=support,
         funnel=funnel,
     )
     await app.housekeeping()

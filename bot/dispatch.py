@@ -126,7 +126,6 @@ class Dispatcher:
         self._active: dict[ConversationKey, _Conversation] = {}
         self._chores: asyncio.Task[None] | None = None
         self._closing = False
-        self.duplicates_possible = 0  # items sent again after a takeover (see module)
 
     # -- taking work ---------------------------------------------------------------------
 
@@ -201,6 +200,14 @@ class Dispatcher:
         if self._active.get(conversation.key) is conversation:
             del self._active[conversation.key]
 
+    async def _mark_done(self, conversation: _Conversation) -> list[tuple[str, bytes]]:
+        """Settle what was delivered so far; what the store still owes comes back."""
+        done = list(conversation.done)
+        remaining = await self.store.settle(conversation.key, done)
+        del conversation.done[: len(done)]
+        conversation.known.difference_update(done)  # gone from the store: ids may come again
+        return remaining
+
     async def _lanes(self, conversation: _Conversation) -> None:
         """Both lanes until empty; the slow one in a task of its own only when it has work
         (most turns owe only replies)."""
@@ -216,16 +223,13 @@ class Dispatcher:
 
     async def _settle(self, conversation: _Conversation) -> bool:
         """Mark what was done; False when nothing more is owed (the lease ended)."""
-        done = list(conversation.done)
         while True:
             try:
-                remaining = await self.store.settle(conversation.key, done)
+                remaining = await self._mark_done(conversation)
                 break
             except Exception:  # an outage: keep the lease running out, try again
                 log.warning("could not settle %s; trying again", conversation.key, exc_info=True)
                 await asyncio.sleep(1.0)
-        del conversation.done[: len(done)]
-        conversation.known.difference_update(done)  # gone from the store: ids may come again
         if not remaining:
             return False
         known = conversation.known
@@ -320,7 +324,6 @@ class Dispatcher:
                 continue  # ours, running late: still being delivered here
             items = [self.codec.decode(blob) for _, blob in await self.store.owed(key)]
             log.info("took over %s owed item(s) of %s", len(items), key)
-            self.duplicates_possible += len(items)
             if items:
                 self._start(key, items, leased=True)
             else:
@@ -331,10 +334,7 @@ class Dispatcher:
         await self.store.renew([c.key for c in leased])
         for conversation in leased:  # what was done so far, for a takeover to skip
             if conversation.done and not conversation.empty():
-                done = list(conversation.done)
-                await self.store.settle(conversation.key, done)
-                del conversation.done[: len(done)]
-                conversation.known.difference_update(done)
+                await self._mark_done(conversation)
 
     # -- stopping ------------------------------------------------------------------------
 

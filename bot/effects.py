@@ -84,6 +84,9 @@ class EffectRunner:
         """Run one owed effect (the dispatcher's item) and return what to tell the customer.
         Safe to run again after a crash: ``ref`` (the item's id) keys what would otherwise be
         created twice, and a token stored by an earlier try counts as stored."""
+        if isinstance(effect, TicketEffect):
+            ticket_notice = await run_ticket_effect(self.support, effect)
+            return [ticket_notice] if ticket_notice is not None else []
         if isinstance(effect, SendOutgoing):
             message = effect.message
             notice = await self.outbox.deliver(message, self._cap(message))
@@ -93,34 +96,24 @@ class EffectRunner:
                 await self._store_token(effect)
             except IntegrityError:
                 log.info("token of %s stored by an earlier try", effect.key)
-            return []
-        if isinstance(effect, RecordHuman) and ref:
+        elif isinstance(effect, RecordHuman):
             return await self._record_human(effect, ref)
-        return await self.run((effect,))
+        elif isinstance(effect, RecordConsent):
+            if self.consents is None:
+                raise RuntimeError("a flow records consents but no consent store is wired")
+            await self.consents.record_consent(effect.customer_id, effect.kind, effect.given_at)
+        elif isinstance(effect, SaveProfile):
+            if self.profiles is None:
+                raise RuntimeError("a flow saves profiles but no profile store is wired")
+            if not await self.profiles.save_profile(effect):
+                return [Reply(Text(USERNAME_LOST, {"username": effect.username}))]
+        return []
 
     async def run(self, effects: tuple[Effect, ...]) -> list[Reply]:
-        """Run each effect; return replies that tell the customer what could not be done."""
+        """Run each effect in order; return what to tell the customer about them."""
         notices: list[Reply] = []
         for effect in effects:
-            if isinstance(effect, TicketEffect):
-                ticket_notice = await run_ticket_effect(self.support, effect)
-                notices += [ticket_notice] if ticket_notice is not None else []
-                continue
-            if isinstance(effect, SendOutgoing):
-                self._send(effect.message)
-            elif isinstance(effect, StoreToken):
-                await self._store_token(effect)
-            elif isinstance(effect, RecordHuman):
-                notices += await self._record_human(effect, "")
-            elif isinstance(effect, RecordConsent):
-                if self.consents is None:
-                    raise RuntimeError("a flow records consents but no consent store is wired")
-                await self.consents.record_consent(effect.customer_id, effect.kind, effect.given_at)
-            elif isinstance(effect, SaveProfile):
-                if self.profiles is None:
-                    raise RuntimeError("a flow saves profiles but no profile store is wired")
-                if not await self.profiles.save_profile(effect):
-                    notices.append(Reply(Text(USERNAME_LOST, {"username": effect.username})))
+            notices += await self.run_one(effect)
         return notices
 
     async def _store_token(self, effect: StoreToken) -> None:
@@ -149,12 +142,6 @@ class EffectRunner:
             limit=routed.max_sends if routed else 5,
             window=routed.send_window if routed else 600,
         )
-
-    def _send(self, message: Outgoing) -> None:
-        """Hand the message to the outbox in the background (a refusal or a failure is told
-        to the customer from there, later)."""
-        routed = message if isinstance(message, ConversationOutgoing) else None
-        self.outbox.submit(message, routed.key if routed else None, self._cap(message))
 
     async def close(self) -> None:
         await self.outbox.close()

@@ -25,26 +25,7 @@ def free_port() -> int:
 
 async def test_run_polls_answers_and_stops_cleanly(tmp_path: Path) -> None:
     async with FakeBotApi() as api:
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        env.update(
-            {
-                "BOT_TOKEN": api.token,
-                "TELEGRAM_API_BASE": api.base_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
-                "PORT": str(free_port()),
-                "PYTHONPATH": str(ROOT),
-            }
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await _start(_run_env(api, tmp_path), tmp_path)
         try:
             await api.wait_for_calls("getUpdates", timeout=60)
             api.push(api.command(555, "/start", language_code="kk"))

@@ -139,10 +139,6 @@ class TelegramTransport:
         except TimeoutError:
             log.info("the chat message for %s is still on its way", event.key)
 
-    async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
-        """Send directly, outside any turn (tests; the dispatcher uses the sender itself)."""
-        await self.sender.send(chat_id, list(replies), locale)
-
     async def process_batch(self, updates: Iterable[Update]) -> int | None:
         """Different chats in parallel, one chat's updates in order. Returns the id of the
         first update that could not be applied (the offset to fetch again from), or None."""

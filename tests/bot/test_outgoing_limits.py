@@ -29,7 +29,7 @@ async def test_a_burst_of_100_messages_to_the_group_is_spread_and_none_is_lost(
         bot.api.fail_next("sendMessage", 429, retry_after=1)  # Telegram pushes back once too
         # Four senders at once (cards, agents' relays, follow-ups), 25 messages each.
         await asyncio.gather(
-            *(bot.transport.send(GROUP, texts(f"sender {s}", 25), "en") for s in range(4))
+            *(bot.transport.sender.send(GROUP, texts(f"sender {s}", 25), "en") for s in range(4))
         )
         calls = [c for c in bot.api.calls_to("sendMessage") if c.params["chat_id"] == GROUP]
 
@@ -50,9 +50,9 @@ async def test_a_private_chat_is_paced_but_a_turns_replies_leave_together(tmp_pa
     limiter = OutgoingLimiter(Limits(chat_rate=5, chat_burst=3))
     async with running_bot(make_settings(tmp_path), poll=False, limiter=limiter) as bot:
         asked = time.monotonic()  # the limiter's clock starts after this (the API's may lag)
-        await bot.transport.send(4242, texts("reply", 3), "en")
+        await bot.transport.sender.send(4242, texts("reply", 3), "en")
         first = [c.time for c in bot.api.calls_to("sendMessage")]
-        await bot.transport.send(4242, texts("more", 3), "en")
+        await bot.transport.sender.send(4242, texts("more", 3), "en")
         calls = bot.api.calls_to("sendMessage")
     assert first[-1] - first[0] < 0.15  # a burst of three: no waiting
     later = [c.time for c in calls[3:]]
