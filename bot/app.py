@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import metrics
 from bot.config import Settings
 from bot.deliver import ChatDeliverer
+from bot.delivered import DeliveredLedger
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
@@ -214,6 +215,7 @@ async def build_app(
         time_zones=settings.zones,
     )
     codec = SealedCodec(secret.encode())
+    delivered = DeliveredLedger()  # the dispatcher's marks, settled by the next commit
     engine: Engine = InvitationEngine(
         flows,
         store,
@@ -222,6 +224,7 @@ async def build_app(
         default_flow=settings.default_flow,
         codec=codec,
         observer=TurnRecorder(funnel, secret.encode(), clock),
+        marks=delivered,
     )
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
@@ -250,7 +253,11 @@ async def build_app(
     if isinstance(channel, TerminalChannel):
         screen = TerminalScreen(catalogs, out=channel.out)
         dispatcher = Dispatcher(
-            owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
+            owed,
+            codec,
+            ChatDeliverer(screen.send, effects),
+            channel="terminal",
+            ledger=delivered,
         )
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
@@ -258,10 +265,10 @@ async def build_app(
 
         passing, final = _telegram_failures()
         deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
-        dispatcher = Dispatcher(owed, codec, deliverer)
+        dispatcher = Dispatcher(owed, codec, deliverer, ledger=delivered)
         transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
-        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
+        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects), ledger=delivered)
     app = App(
         settings,
         db,
