@@ -4,8 +4,11 @@ CSRF: a signed double-submit cookie. The page sets a random cookie (``HttpOnly``
 ``SameSite=Strict``) and puts ``HMAC(key, cookie | token hash)`` in the form; a POST needs
 both to agree. The link's own token is secret too, so a forged form would need all three.
 
-Rate limits: sliding windows in the shared limiter (SQL or Redis, the one that caps code
-sends), per token and per client address (a keyed hash of it: addresses are not stored).
+Rate limits: sliding windows in the shared limiter (Redis when ``REDIS_URL`` is set, else SQL:
+the one that caps code sends), per token and per client address (a keyed hash of it: addresses
+are not stored). Behind load balancers the address is the client's, read from
+``X-Forwarded-For`` only when the peer is a trusted proxy (``FORWARDED_ALLOW_IPS``, see
+:mod:`bot.forwarded`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
+
+from bot.forwarded import FORWARDED_FOR, Network, client_address
 
 CSRF_COOKIE = "ob_csrf"
 CSRF_FIELD = "csrf"
@@ -72,13 +78,21 @@ class Csrf:
 class Throttle:
     """Counts one submission against the token and against the client address."""
 
-    def __init__(self, limiter: RateLimiter, secret: bytes, limits: Limits) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        secret: bytes,
+        limits: Limits,
+        proxies: Sequence[Network] = (),
+    ) -> None:
         self._limiter = limiter
         self._key = derive(secret, "address")
         self.limits = limits
+        self._proxies = tuple(proxies)
 
     def _address(self, request: web.Request) -> str:
-        address = (request.remote or "unknown").encode()
+        forwarded = request.headers.getall(FORWARDED_FOR, ())
+        address = client_address(request.remote, forwarded, self._proxies).encode()
         return hmac.new(self._key, address, hashlib.sha256).hexdigest()[:40]
 
     async def wait(self, request: web.Request, token_hash: str | None, now: float) -> float:
