@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.forwarded import Network, parse_networks
 from dialogs.errors import ConfigError
 from dialogs.zones import DEFAULT_ZONES, parse_zones
+
+if TYPE_CHECKING:
+    from storage.db import Pooling
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///onboard.db"
 BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -161,6 +164,13 @@ class Settings(BaseSettings):
         """The flows that ask the CRM live (None: every flow)."""
         names = frozenset(name.strip() for name in self.crm_lookup_flows.split(",") if name.strip())
         return names or None
+
+    @property
+    def pooling(self) -> Pooling:
+        """PostgreSQL connections per worker and whether PgBouncer pools transactions."""
+        from storage.db import Pooling  # noqa: PLC0415 - SQLAlchemy only when needed
+
+        return Pooling(self.database_pooling, self.database_pool_size)
 
     @property
     def trusted_proxies(self) -> tuple[Network, ...]:
