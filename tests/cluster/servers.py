@@ -32,6 +32,19 @@ def need(program: str) -> str:
     return found
 
 
+def _home(prefix: str) -> Path:
+    """A directory of the server's own, readable by the user it drops to (PgBouncer)."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    home.chmod(0o755)
+    return home
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o644)
+    return path
+
+
 async def _listening(port: int, process: subprocess.Popen[bytes], seconds: float = 10) -> None:
     for _ in range(int(seconds * 20)):
         if process.poll() is not None:
@@ -63,10 +76,9 @@ async def pgbouncer(pool_size: int = 4) -> AsyncIterator[int]:
     connections. PgBouncer refuses to run as root: as root it drops to user postgres."""
     program = need("pgbouncer")
     port = free_port()
-    home = Path(tempfile.mkdtemp(prefix="onboard-pgbouncer-"))
-    home.chmod(0o755)
-    config = home / "pgbouncer.ini"
-    config.write_text(
+    home = _home("onboard-pgbouncer-")
+    config = _write(
+        home / "pgbouncer.ini",
         f"""[databases]
 * = host={POSTGRES[0]} port={POSTGRES[1]} user=postgres
 
@@ -81,9 +93,7 @@ max_client_conn = 500
 ignore_startup_parameters = extra_float_digits
 server_reset_query =
 """,
-        encoding="utf-8",
     )
-    config.chmod(0o644)
     command = [program, *(["-u", "postgres"] if os.geteuid() == 0 else []), str(config)]
     log = (home / "out.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
@@ -117,10 +127,11 @@ async def nginx(upstreams: Sequence[int], path: str) -> AsyncIterator[Nginx]:
     client's address in X-Forwarded-For as a load balancer does; yields it once it listens."""
     program = need("nginx")
     port = free_port()
-    home = Path(tempfile.mkdtemp(prefix="onboard-nginx-"))
+    home = _home("onboard-nginx-")
     servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
     user = "user root;" if os.geteuid() == 0 else ""
-    (home / "nginx.conf").write_text(
+    _write(
+        home / "nginx.conf",
         f"""{user}
 worker_processes 1;
 daemon off;
@@ -151,7 +162,6 @@ http {{
   }}
 }}
 """,
-        encoding="utf-8",
     )
     command = [program, "-p", str(home), "-c", str(home / "nginx.conf")]
     log = (home / "out.log").open("wb")

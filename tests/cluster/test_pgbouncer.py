@@ -65,6 +65,7 @@ async def test_records_and_states_under_concurrency_through_pgbouncer(pg_databas
         store = SqlStateStore(engine, ttl_seconds=600, clock=time.time, pooled=True)
         try:
             await load_crm(engine, DEMO_CRM)
+
             def match(email: str):  # type: ignore[no-untyped-def]
                 return records.match_customer(tax_scheme="bg_eik", tax_id="175074752", email=email)
 
