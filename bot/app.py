@@ -185,7 +185,7 @@ async def build_app(
     db = create_engine(settings.database_url, settings.pooling)
     if migrate_schema:
         await migrate(db)
-    hot = hot_path(db, settings.pooling)  # the asyncpg path on PostgreSQL (closed with records)
+    hot = hot_path(db, pooling=settings.pooling)  # asyncpg on PostgreSQL (closed with records)
     records = SqlRecords(db, hot)
     tickets = SqlTickets(db)
     contracts = SqlContracts(db)

@@ -192,14 +192,19 @@ class AsyncpgPath:
             await pool.close()
 
 
-def hot_path(engine: AsyncEngine, pooling: Pooling | None = None) -> HotPath:
-    """The fastest path for ``engine``'s database (``pooling`` as given to the engine).
-    Close it before disposing of the engine."""
+def hot_path(
+    engine: AsyncEngine,
+    connect_args: Mapping[str, Any] | None = None,
+    *,
+    pooling: Pooling | None = None,
+) -> HotPath:
+    """The fastest path for ``engine``'s database (``connect_args`` and ``pooling`` as given
+    to the engine). Close it before disposing of the engine."""
     if engine.dialect.name == "postgresql":
         pooling = pooling or Pooling()
         return AsyncpgPath(
             engine,
-            connect_args=pooling.connect_args(),
+            connect_args={**pooling.connect_args(), **(connect_args or {})},
             max_size=pooling.hot_size,
             pooled=pooling.transaction,
         )

@@ -60,7 +60,7 @@ async def test_records_and_states_under_concurrency_through_pgbouncer(pg_databas
         url = through(pg_database, port)
         engine = create_engine(url, TRANSACTION)
         await migrate(engine)
-        hot = hot_path(engine, TRANSACTION)
+        hot = hot_path(engine, pooling=TRANSACTION)
         records = SqlRecords(engine, hot)
         store = SqlStateStore(engine, ttl_seconds=600, clock=time.time, pooled=True)
         try:
