@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.events import ConversationKey
 from storage.crm_import import load_crm
@@ -23,7 +26,7 @@ from storage.sql_state import SqlStateStore
 from tests.bot.harness import DEMO_CRM, running_bot
 from tests.bot.test_bg_flow_telegram import walk_bg_flow
 from tests.cluster.servers import pgbouncer
-from tests.conftest import make_settings
+from tests.conftest import PG_ADMIN_DSN, make_settings
 
 pytestmark = pytest.mark.cluster
 TRANSACTION = Pooling("transaction", 8)
@@ -41,6 +44,32 @@ def test_transaction_pooling_turns_prepared_statements_off() -> None:
     assert len(names) == 3  # unique per statement: clients sharing a server never collide
     assert Pooling().connect_args() == {}
     assert TRANSACTION.engine_options()["pool_size"] + TRANSACTION.hot_size == 6  # 2 overflow
+
+
+async def _sums(engine: AsyncEngine, *, autocommit: bool) -> None:
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+
+    async def one(number: int) -> None:
+        async with reader.connect() as connection:
+            query = text("SELECT CAST(:x AS integer) + 1")
+            assert await connection.scalar(query, {"x": number}) == number + 1
+
+    for _ in range(5):
+        await asyncio.gather(*(one(n) for n in range(40)))
+
+
+async def test_without_the_setting_pgbouncer_breaks_prepared_statements() -> None:
+    """The control: the test bed really moves transactions between server connections."""
+    async with pgbouncer(pool_size=2) as port:
+        session = create_engine(through(PG_ADMIN_DSN, port), Pooling("session", 16))
+        pooled = create_engine(through(PG_ADMIN_DSN, port), Pooling("transaction", 16))
+        try:
+            with pytest.raises(DBAPIError, match="prepared statement"):
+                await _sums(session, autocommit=False)
+            await _sums(pooled, autocommit=False)  # the setting's reads run in transactions
+        finally:
+            await session.dispose()
+            await pooled.dispose()
 
 
 async def test_a_customer_walks_the_flow_through_pgbouncer(
