@@ -74,7 +74,7 @@ browser:
 servers:
 	@command -v pgbouncer >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 \
 	|| { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	     --no-install-recommends pgbouncer nginx-light >/dev/null; }
+	     --no-install-recommends pgbouncer nginx >/dev/null; }
 
 # What `make test` and `make test-latest` both run, with the tools of $(BIN).
 suite: browser servers

@@ -17,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.config import load_settings
+from dialogs.errors import ConfigError
 from dialogs.events import ConversationKey
 from storage.crm_import import load_crm
 from storage.db import Pooling, create_engine, migrate
@@ -44,6 +46,16 @@ def test_transaction_pooling_turns_prepared_statements_off() -> None:
     assert len(names) == 3  # unique per statement: clients sharing a server never collide
     assert Pooling().connect_args() == {}
     assert TRANSACTION.engine_options()["pool_size"] + TRANSACTION.hot_size == 6  # 2 overflow
+
+
+@pytest.mark.cli
+def test_wrong_pooling_settings_are_one_line_each() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None, database_pooling="statement", database_pool_size="2")
+    assert str(raised.value).splitlines() == [
+        "DATABASE_POOLING must be one of 'session' or 'transaction', got 'statement'",
+        "DATABASE_POOL_SIZE must be at least 4, got '2'",
+    ]
 
 
 async def _sums(engine: AsyncEngine, *, autocommit: bool) -> None:
