@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDED_FOR = "X-Forwarded-For"
+FORWARDED_PROTO = "X-Forwarded-Proto"
 
 
 def parse_networks(value: str) -> tuple[Network, ...]:
@@ -49,3 +50,11 @@ def client_address(peer: str | None, forwarded: Iterable[str], proxies: Sequence
         if not _trusted(hop, proxies):
             return hop
     return hops[0] if hops else peer or "unknown"
+
+
+def forwarded_https(peer: str | None, proto: str | None, proxies: Sequence[Network]) -> bool:
+    """A trusted proxy says the client used HTTPS (``X-Forwarded-Proto``; TLS ends there).
+    Any ``https`` in the list counts: a cookie wrongly marked ``Secure`` is only not sent
+    over plain HTTP, while one wrongly left without it could be."""
+    said = {part.strip().lower() for part in (proto or "").split(",")}
+    return "https" in said and bool(proxies) and _trusted(peer or "", proxies)

@@ -129,7 +129,7 @@ def web_app_for(
         accounts=SqlAccounts(app.db),
         steps=ConversationSteps(app.store, app.flows),
         notify=notify,
-        csrf=Csrf(secret),
+        csrf=Csrf(secret, settings.trusted_proxies),
         throttle=Throttle(
             limiter or app.effects.outbox.limiter or SqlSendLimiter(app.db),
             secret,

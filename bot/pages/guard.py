@@ -23,7 +23,13 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.forwarded import FORWARDED_FOR, Network, client_address
+from bot.forwarded import (
+    FORWARDED_FOR,
+    FORWARDED_PROTO,
+    Network,
+    client_address,
+    forwarded_https,
+)
 
 CSRF_COOKIE = "ob_csrf"
 CSRF_FIELD = "csrf"
@@ -53,8 +59,11 @@ def derive(secret: bytes, purpose: str) -> bytes:
 
 
 class Csrf:
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, proxies: Sequence[Network] = ()) -> None:
+        """``proxies``: load balancers whose ``X-Forwarded-Proto: https`` makes the cookie
+        ``Secure`` when TLS ends there (``FORWARDED_ALLOW_IPS``)."""
         self._key = derive(secret, "csrf")
+        self._proxies = tuple(proxies)
 
     def cookie_for(self, request: web.Request) -> str:
         return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
@@ -64,9 +73,14 @@ class Csrf:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def set_cookie(self, response: web.Response, request: web.Request, cookie: str) -> None:
+        secure = self._https(request)
         response.set_cookie(
-            CSRF_COOKIE, cookie, httponly=True, samesite="Strict", secure=request.secure, path="/"
+            CSRF_COOKIE, cookie, httponly=True, samesite="Strict", secure=secure, path="/"
         )
+
+    def _https(self, request: web.Request) -> bool:
+        proto = request.headers.get(FORWARDED_PROTO)
+        return request.secure or forwarded_https(request.remote, proto, self._proxies)
 
     def valid(self, request: web.Request, form_value: str, token_hash: str) -> bool:
         cookie = request.cookies.get(CSRF_COOKIE)

@@ -99,3 +99,26 @@ async def test_an_untrusted_peer_cannot_spread_its_tries_over_invented_addresses
             sql_rows = await connection.scalar(select(func.count()).select_from(SendLimitRow))
     assert statuses == [422] * 8 + [429, 429]
     assert sql_rows == 6  # without Redis: in SQL (5 tokens + 1 address)
+
+
+async def test_the_cookie_is_secure_when_a_trusted_proxy_ended_tls(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, forwarded_allow_ips="127.0.0.1", portal_handoff_url=PORTAL)
+    flows = write_test_flows(tmp_path / "flows")
+    async with page_bed(settings, flows, Clock(), LIMITS) as bed, browser() as session:
+        url = bed.local(await bed.start("kk-policy"))
+        cookies = []
+        for proto in ("https", "http", "http, https", "https, http"):
+            headers = {"X-Forwarded-Proto": proto}
+            async with session.get(url, headers=headers) as response:
+                cookies.append(response.headers["Set-Cookie"])
+    assert ["Secure" in cookie for cookie in cookies] == [True, False, True, True]
+    assert all("HttpOnly" in c and "SameSite=Strict" in c and "Path=/" in c for c in cookies)
+
+
+async def test_an_untrusted_peer_cannot_claim_https(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, portal_handoff_url=PORTAL)  # no proxies trusted
+    flows = write_test_flows(tmp_path / "flows")
+    async with page_bed(settings, flows, Clock(), LIMITS) as bed, browser() as session:
+        url = bed.local(await bed.start("kk-policy"))
+        async with session.get(url, headers={"X-Forwarded-Proto": "https"}) as response:
+            assert "Secure" not in response.headers["Set-Cookie"]
