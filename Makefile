@@ -12,7 +12,7 @@ LOCK := $(UV) pip compile --universal --python-version 3.11 --generate-hashes --
 SYNC = $(UV) pip sync --quiet --require-hashes --python $(BIN)/python
 EDITABLE = $(UV) pip install --quiet --no-deps --no-build-isolation --python $(BIN)/python -e .
 
-.PHONY: run test test-latest lint check install browser lock bench suite
+.PHONY: run test test-latest lint check install browser servers lock bench suite
 
 # The installer itself (uv), pinned by hash, into a fresh venv.
 $(UV): requirements/bootstrap.txt
@@ -68,8 +68,16 @@ browser:
 	@test -f tests/web/axe/node_modules/axe-core/axe.min.js \
 	|| npm ci --prefix tests/web/axe --no-audit --no-fund --ignore-scripts --silent
 
+# The many-machines tests (tests/cluster, marker `cluster`) start Debian's PgBouncer and nginx
+# themselves, on free loopback ports; the packages' own services are not started (RUNLEVEL=1).
+# Needs root (apt-get).
+servers:
+	@command -v pgbouncer >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 \
+	|| { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     --no-install-recommends pgbouncer nginx >/dev/null; }
+
 # What `make test` and `make test-latest` both run, with the tools of $(BIN).
-suite: browser
+suite: browser servers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -129,7 +129,8 @@ def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> Stat
         return RedisStateStore.from_url(settings.redis_url, ttl_seconds=settings.state_ttl_seconds)
     from storage.sql_state import SqlStateStore  # noqa: PLC0415
 
-    return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock)
+    pooled = settings.pooling.transaction
+    return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock, pooled=pooled)
 
 
 def crm_config(settings: Settings, flows: FlowRegistry) -> CrmConfig | None:
@@ -182,10 +183,10 @@ async def build_app(
         [step for flow in flows for step in flow.steps.values()], settings.portal_handoff_url
     )
     live_crm = crm_config(settings, flows)
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, settings.pooling)
     if migrate_schema:
         await migrate(db)
-    hot = hot_path(db)  # the asyncpg path on PostgreSQL (closed with the records)
+    hot = hot_path(db, pooling=settings.pooling)  # asyncpg on PostgreSQL (closed with records)
     records = SqlRecords(db, hot)
     tickets = SqlTickets(db)
     contracts = SqlContracts(db)

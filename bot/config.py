@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.forwarded import Network, parse_networks
 from dialogs.errors import ConfigError
 from dialogs.zones import DEFAULT_ZONES, parse_zones
+
+if TYPE_CHECKING:
+    from storage.db import Pooling
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///onboard.db"
 BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -45,6 +49,15 @@ class Settings(BaseSettings):
     portal_handoff_secret: SecretStr | None = Field(None, description="Portal's redeem secret")
     redis_url: str | None = Field(None, description="Redis for conversation state; unset = SQL")
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the records")
+    database_pooling: Literal["session", "transaction"] = Field(
+        "session", description="transaction: behind PgBouncer's pool_mode=transaction"
+    )
+    database_pool_size: int = Field(
+        32, ge=4, le=1000, description="PostgreSQL connections per worker process, at most"
+    )
+    forwarded_allow_ips: str = Field(
+        "", description="Proxies trusted for X-Forwarded-For (IPs/CIDRs, commas); unset = none"
+    )
     state_ttl_days: int = Field(30, ge=1, description="Abandoned conversations expire after this")
     default_flow: str | None = Field("bg-subscription-portal", description="Flow of a bare /start")
     secret_key: SecretStr | None = Field(None, description="Keys code hashes; generated if unset")
@@ -117,6 +130,12 @@ class Settings(BaseSettings):
         parse_zones(value)
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
@@ -145,6 +164,18 @@ class Settings(BaseSettings):
         """The flows that ask the CRM live (None: every flow)."""
         names = frozenset(name.strip() for name in self.crm_lookup_flows.split(",") if name.strip())
         return names or None
+
+    @property
+    def pooling(self) -> Pooling:
+        """PostgreSQL connections per worker and whether PgBouncer pools transactions."""
+        from storage.db import Pooling  # noqa: PLC0415 - SQLAlchemy only when needed
+
+        return Pooling(self.database_pooling, self.database_pool_size)
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        """The load balancers whose X-Forwarded-For is believed (bot/forwarded.py)."""
+        return parse_networks(self.forwarded_allow_ips)
 
     @property
     def zones(self) -> dict[str, str]:

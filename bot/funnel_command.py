@@ -20,7 +20,7 @@ async def funnel(
     if flow is not None and registry.get(flow) is None:
         known = ", ".join(f.id for f in registry)
         raise ConfigError(f"unknown flow {flow!r}: use one of {known}")
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, settings.pooling)
     try:
         await migrate(db)
         now = time.time()

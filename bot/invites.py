@@ -85,7 +85,7 @@ async def invite(settings: Settings, request: InviteRequest) -> int:
     if locale not in SUPPORTED_LOCALES:
         raise ConfigError(f"unknown language {locale!r}: use one of {', '.join(SUPPORTED_LOCALES)}")
     days = request.days or settings.invitation_ttl_days
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, settings.pooling)
     try:
         await migrate(db)
         invitations = SqlInvitations(db)
@@ -124,7 +124,7 @@ async def invite(settings: Settings, request: InviteRequest) -> int:
 async def guest_code(settings: Settings, *, session: str, join_url: str, hours: int) -> int:
     if not join_url.startswith("https://"):
         raise ConfigError("the join URL must start with https://")
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, settings.pooling)
     try:
         await migrate(db)
         code = await SqlGuestCodes(db).issue_access_code(

@@ -119,7 +119,8 @@ def web_app_for(
     limiter: RateLimiter | None = None,
 ) -> web.Application:
     """The web application wired to a built :class:`App`; ``notify`` tells the chat
-    (``TelegramTransport.push``, or the terminal chat's printer)."""
+    (``TelegramTransport.push``, or the terminal chat's printer). The pages' throttles count
+    in the limiter that caps code sends (Redis when ``REDIS_URL`` is set, else SQL)."""
     from storage.limits import SqlSendLimiter  # noqa: PLC0415 - the default limiter
 
     secret = app.engine.services.secret
@@ -128,8 +129,13 @@ def web_app_for(
         accounts=SqlAccounts(app.db),
         steps=ConversationSteps(app.store, app.flows),
         notify=notify,
-        csrf=Csrf(secret),
-        throttle=Throttle(limiter or SqlSendLimiter(app.db), secret, limits or Limits()),
+        csrf=Csrf(secret, settings.trusted_proxies),
+        throttle=Throttle(
+            limiter or app.effects.outbox.limiter or SqlSendLimiter(app.db),
+            secret,
+            limits or Limits(),
+            settings.trusted_proxies,
+        ),
         hasher=SecretHasher(),
         miniapp=MiniAppAuth(
             settings.bot_token.get_secret_value() if settings.bot_token else None,

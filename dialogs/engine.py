@@ -26,7 +26,7 @@ from dialogs.commands import COMMANDS, human, set_language, unknown
 from dialogs.effects import Effect
 from dialogs.errors import ConflictError
 from dialogs.events import ConversationKey, Event, EventKind
-from dialogs.flow import FlowRegistry
+from dialogs.flow import Flow, FlowRegistry, same_step
 from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_question
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
@@ -126,6 +126,7 @@ class Engine:
             turn = self._turn(event, ConversationState.decode(snapshot.data))
             await self._dispatch(turn, event)
             turn.state.updated_at = turn.now
+            self._stamp(turn.state)
             data = turn.state.encode()
             items = owed_items(
                 event.key,
@@ -176,11 +177,23 @@ class Engine:
             if event.kind is not EventKind.SIGNAL:
                 self._idle(turn)
             return
-        if turn.flow is None or turn.state.step not in turn.flow.steps:
+        if turn.flow is None or not self._step_unchanged(turn.flow, turn.state):
             turn.say(Text(FLOW_CHANGED))
             await self.nav.start_default(turn)
             return
         await self._step(turn, event)
+
+    @staticmethod
+    def _step_unchanged(flow: Flow, state: ConversationState) -> bool:
+        """The step the customer is answering exists here with the same kind and options
+        (another worker may have written the state with another copy of the flow file)."""
+        current = flow.revisions.get(state.step or "")
+        return current is not None and same_step(state.revision, current)
+
+    def _stamp(self, state: ConversationState) -> None:
+        """Record the revision of the step the state waits at (see :mod:`dialogs.flow`)."""
+        flow = self.flows.get(state.flow)
+        state.revision = "" if flow is None else flow.revisions.get(state.step or "", "")
 
     def _idle(self, turn: Turn) -> None:
         if turn.state.status is Status.DONE and turn.flow and turn.state.step in turn.flow.steps:

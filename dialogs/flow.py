@@ -3,11 +3,19 @@
 A broken flow never reaches a customer: unknown kinds and fields, unknown step targets,
 unreachable steps, duplicate ids and message ids missing from the catalog template all fail
 with the file and the step named.
+
+Each flow carries its version (a short hash of the file) and each step a revision
+(``<flow version>.<hash of the step's kind and options>``): the conversation state records the
+revision it waits at, so during a rolling deploy a process with another copy of the file can
+tell whether the question the customer is answering is still the same one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+import dataclasses
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +50,9 @@ class Flow:
     start: str
     steps: dict[str, Step]
     source: str
+    version: str = ""
+    revisions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Step id -> ``<version>.<step hash>`` (see :func:`same_step`)."""
 
     def messages(self) -> set[str]:
         return {self.title, *(m for step in self.steps.values() for m in step.messages())}
@@ -74,18 +85,39 @@ def load_flow(path: Path, known_messages: Collection[str] | None = None) -> Flow
     """Load and validate one flow file. ``known_messages``: the catalog template's ids."""
     source = str(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
         header = FlowHeader.model_validate(raw)
     except yaml.YAMLError as exc:
         raise FlowLoadError(source, f"not valid YAML: {exc}") from exc
     except ValidationError as exc:
         raise FlowLoadError(source, _first_error(exc)) from exc
     steps = {step_id: _build_step(source, step_id, body) for step_id, body in header.steps.items()}
-    flow = Flow(header.id, header.language, header.title, header.start, steps, source)
+    version = _short_hash(text, 8)
+    revisions = {
+        step_id: f"{version}.{_short_hash(json.dumps(body, sort_keys=True, default=str), 6)}"
+        for step_id, body in header.steps.items()
+    }
+    flow = Flow(
+        header.id, header.language, header.title, header.start, steps, source, version, revisions
+    )
     _check_graph(flow)
     if known_messages is not None:
         _check_messages(flow, known_messages)
     return flow
+
+
+def _short_hash(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def same_step(recorded: str, current: str) -> bool:
+    """Whether a conversation that recorded revision ``recorded`` may go on at a step now at
+    ``current``: the same file, or another file whose step has the same kind and options.
+    A state recorded before revisions were kept (empty) goes on as it always did."""
+    if not recorded or recorded == current:
+        return True
+    return recorded.partition(".")[2] == current.partition(".")[2]
 
 
 def _first_error(exc: ValidationError) -> str:

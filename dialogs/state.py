@@ -52,6 +52,10 @@ class ConversationState(BaseModel):
     help_ticket: str | None = None
     """The ref of the help ticket /human opened: until the customer goes back (a button, a
     command), what they type or send goes there, not to the paused question."""
+    revision: str = ""
+    """The flow file's version and the step's (``dialogs.flow.Flow.revisions``) when this
+    state was written: another process with another copy of the flow checks it (rolling
+    deploys)."""
     updated_at: float = 0.0
 
     def encode(self) -> bytes:

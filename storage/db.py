@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import secrets
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, exc, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,17 +41,61 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8}
-"""At most 16 connections; with the hot statements' own asyncpg pool
-(``storage.hot_sql.HOT_POOL_SIZE``, 16) 32 per worker: PostgreSQL's default of 100
-connections serves three workers."""
+@dataclass(frozen=True)
+class Pooling:
+    """How a worker uses PostgreSQL: at most ``size`` connections (half in SQLAlchemy's pool,
+    half in the hot statements' asyncpg pool, ``storage.hot_sql``), and whether a pooler in
+    transaction mode (PgBouncer's ``pool_mode = transaction``) sits in between.
+
+    Behind such a pooler consecutive transactions of one client connection may run on
+    different server connections, so no prepared statement may outlive its transaction:
+    asyncpg's statement cache is off, SQLAlchemy's dialect names each statement uniquely
+    (two clients sharing a server connection never collide), and the hot path runs each
+    statement in a transaction of its own (see :class:`storage.hot_sql.AsyncpgPath`)."""
+
+    mode: Literal["session", "transaction"] = "session"
+    size: int = 32
+
+    @property
+    def transaction(self) -> bool:
+        return self.mode == "transaction"
+
+    @property
+    def hot_size(self) -> int:
+        return self.size - self.size // 2
+
+    def engine_options(self) -> dict[str, Any]:
+        engine_share = self.size // 2
+        options: dict[str, Any] = {
+            "pool_size": engine_share // 2,
+            "max_overflow": engine_share - engine_share // 2,
+        }
+        if self.transaction:
+            options["connect_args"] = self.connect_args()
+        return options
+
+    def connect_args(self) -> dict[str, Any]:
+        """What SQLAlchemy's asyncpg dialect is given (the hot path translates)."""
+        if not self.transaction:
+            return {}
+        return {
+            "statement_cache_size": 0,  # asyncpg's own cache
+            "prepared_statement_cache_size": 0,  # the dialect's cache
+            "prepared_statement_name_func": _unique_statement_name,
+        }
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An AsyncEngine for ``url`` (plain ``sqlite:///x.db`` / ``postgresql://`` accepted)."""
+def _unique_statement_name() -> str:
+    return f"__onboard_{uuid.uuid4().hex}__"
+
+
+def create_engine(url: str, pooling: Pooling | None = None, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine for ``url`` (plain ``sqlite:///x.db`` / ``postgresql://`` accepted);
+    on PostgreSQL its pool follows ``pooling`` (default: 16 of a worker's 32 connections:
+    PostgreSQL's default of 100 connections serves three workers)."""
     full_url = async_url(url)
     if full_url.startswith("postgresql"):
-        kwargs = {**POSTGRES_POOL, **kwargs}
+        kwargs = {**(pooling or Pooling()).engine_options(), **kwargs}
     engine = create_async_engine(full_url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

@@ -26,9 +26,11 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
+from storage.db import Pooling
+
 HOT_POOL_SIZE = 16
-"""Connections of the asyncpg pool per process (beside the engine's own pool, see
-``storage.db.POSTGRES_POOL``): a hot statement holds one for ~0.3 ms."""
+"""Connections of the asyncpg pool per process by default (beside the engine's own pool, see
+``storage.db.Pooling``): a hot statement holds one for ~0.3 ms."""
 
 
 class HotPath(Protocol):
@@ -101,18 +103,27 @@ class AsyncpgPath:
         *,
         connect_args: Mapping[str, Any] | None = None,
         max_size: int = HOT_POOL_SIZE,
+        pooled: bool = False,
     ) -> None:
+        """``pooled``: a pooler in transaction mode sits in front of PostgreSQL
+        (``storage.db.Pooling``): each statement runs in a transaction of its own, so that its
+        unnamed preparation and its execution reach the same server connection."""
         if engine.dialect.name != "postgresql":
             raise ValueError("AsyncpgPath needs a PostgreSQL engine")
         self._dialect = engine.dialect
         # The URL read the way the engine's dialect reads it (host, port, ssl, ...), plus the
         # ``connect_args`` the engine was created with (SQLAlchemy keeps no public copy).
         _, options = engine.dialect.create_connect_args(engine.url)
+        options = {**options, **(connect_args or {})}
         if "prepared_statement_cache_size" in options:  # the dialect's name for asyncpg's
-            options["statement_cache_size"] = options.pop("prepared_statement_cache_size")
+            cache_size = options.pop("prepared_statement_cache_size")
+            options["statement_cache_size"] = min(
+                cache_size, options.get("statement_cache_size", cache_size)
+            )
         options.pop("prepared_statement_name_func", None)
-        self._connect = {**options, **(connect_args or {})}
+        self._connect = options
         self._max_size = max_size
+        self._pooled = pooled
         self._compiled: dict[int, _Compiled] = {}
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
@@ -142,14 +153,24 @@ class AsyncpgPath:
         compiled = self._compile(statement)
         pool = await self._ready()
         async with pool.acquire() as connection:
-            row = await connection.fetchrow(compiled.sql, *(values[n] for n in compiled.names))
+            if self._pooled:
+                async with connection.transaction():
+                    row = await connection.fetchrow(
+                        compiled.sql, *(values[n] for n in compiled.names)
+                    )
+            else:
+                row = await connection.fetchrow(compiled.sql, *(values[n] for n in compiled.names))
         return None if row is None else tuple(row)
 
     async def execute(self, statement: Executable, values: Mapping[str, Any]) -> None:
         compiled = self._compile(statement)
         pool = await self._ready()
         async with pool.acquire() as connection:  # asyncpg autocommits outside a transaction
-            await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
+            if self._pooled:
+                async with connection.transaction():
+                    await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
+            else:
+                await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
 
     async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
         """asyncpg's ``executemany``: one prepared statement, the rows pipelined in binary,
@@ -158,7 +179,12 @@ class AsyncpgPath:
         pool = await self._ready()
         names = compiled.names
         async with pool.acquire() as connection:
-            await connection.executemany(compiled.sql, [[row[n] for n in names] for row in rows])
+            args = [[row[n] for n in names] for row in rows]
+            if self._pooled:
+                async with connection.transaction():
+                    await connection.executemany(compiled.sql, args)
+            else:
+                await connection.executemany(compiled.sql, args)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -166,9 +192,20 @@ class AsyncpgPath:
             await pool.close()
 
 
-def hot_path(engine: AsyncEngine, connect_args: Mapping[str, Any] | None = None) -> HotPath:
-    """The fastest path for ``engine``'s database (``connect_args`` as given to the engine).
-    Close it before disposing of the engine."""
+def hot_path(
+    engine: AsyncEngine,
+    connect_args: Mapping[str, Any] | None = None,
+    *,
+    pooling: Pooling | None = None,
+) -> HotPath:
+    """The fastest path for ``engine``'s database (``connect_args`` and ``pooling`` as given
+    to the engine). Close it before disposing of the engine."""
     if engine.dialect.name == "postgresql":
-        return AsyncpgPath(engine, connect_args=connect_args)
+        pooling = pooling or Pooling()
+        return AsyncpgPath(
+            engine,
+            connect_args={**pooling.connect_args(), **(connect_args or {})},
+            max_size=pooling.hot_size,
+            pooled=pooling.transaction,
+        )
     return EnginePath(engine)

@@ -180,15 +180,18 @@ def _trim_statement(seen_limit: int) -> Delete:
     )
 
 
-def _read_options(engine: AsyncEngine) -> dict[str, Any]:
+def _read_options(engine: AsyncEngine, pooled: bool) -> dict[str, Any]:
     """How ``begin`` avoids BEGIN/ROLLBACK: driver autocommit, or our SQLite hook's flag.
 
     SQLite's driver-level AUTOCOMMIT is not used: resetting it on pool return would undo
-    the ``isolation_level = None`` that :func:`configure_sqlite` relies on.
+    the ``isolation_level = None`` that :func:`configure_sqlite` relies on. Behind a pooler
+    in transaction mode (``pooled``) the read stays in a transaction: the dialect prepares
+    and then runs the statement, and outside a transaction the two may reach different
+    server connections.
     """
     if engine.dialect.name == "sqlite":
         return {_NO_BEGIN: True}
-    return {"isolation_level": "AUTOCOMMIT"}
+    return {} if pooled else {"isolation_level": "AUTOCOMMIT"}
 
 
 class SqlStateStore:
@@ -202,13 +205,16 @@ class SqlStateStore:
         clock: Clock = time.time,
         seen_limit: int = 256,
         lease_seconds: float = 15.0,
+        pooled: bool = False,
     ) -> None:
+        """``pooled``: PostgreSQL is reached through PgBouncer's transaction pooling
+        (``DATABASE_POOLING=transaction``)."""
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         if seen_limit <= 0:
             raise ValueError("seen_limit must be positive")
         self._engine = engine
-        self._reader = engine.execution_options(**_read_options(engine))
+        self._reader = engine.execution_options(**_read_options(engine, pooled))
         self._ttl = float(ttl_seconds)
         self._clock = clock
         self._trim = _trim_statement(seen_limit)

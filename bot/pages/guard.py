@@ -4,8 +4,11 @@ CSRF: a signed double-submit cookie. The page sets a random cookie (``HttpOnly``
 ``SameSite=Strict``) and puts ``HMAC(key, cookie | token hash)`` in the form; a POST needs
 both to agree. The link's own token is secret too, so a forged form would need all three.
 
-Rate limits: sliding windows in the shared limiter (SQL or Redis, the one that caps code
-sends), per token and per client address (a keyed hash of it: addresses are not stored).
+Rate limits: sliding windows in the shared limiter (Redis when ``REDIS_URL`` is set, else SQL:
+the one that caps code sends), per token and per client address (a keyed hash of it: addresses
+are not stored). Behind load balancers the address is the client's, read from
+``X-Forwarded-For`` only when the peer is a trusted proxy (``FORWARDED_ALLOW_IPS``, see
+:mod:`bot.forwarded`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,19 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
+
+from bot.forwarded import (
+    FORWARDED_FOR,
+    FORWARDED_PROTO,
+    Network,
+    client_address,
+    forwarded_https,
+)
 
 CSRF_COOKIE = "ob_csrf"
 CSRF_FIELD = "csrf"
@@ -47,8 +59,11 @@ def derive(secret: bytes, purpose: str) -> bytes:
 
 
 class Csrf:
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, proxies: Sequence[Network] = ()) -> None:
+        """``proxies``: load balancers whose ``X-Forwarded-Proto: https`` makes the cookie
+        ``Secure`` when TLS ends there (``FORWARDED_ALLOW_IPS``)."""
         self._key = derive(secret, "csrf")
+        self._proxies = tuple(proxies)
 
     def cookie_for(self, request: web.Request) -> str:
         return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
@@ -58,9 +73,14 @@ class Csrf:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def set_cookie(self, response: web.Response, request: web.Request, cookie: str) -> None:
+        secure = self._https(request)
         response.set_cookie(
-            CSRF_COOKIE, cookie, httponly=True, samesite="Strict", secure=request.secure, path="/"
+            CSRF_COOKIE, cookie, httponly=True, samesite="Strict", secure=secure, path="/"
         )
+
+    def _https(self, request: web.Request) -> bool:
+        proto = request.headers.get(FORWARDED_PROTO)
+        return request.secure or forwarded_https(request.remote, proto, self._proxies)
 
     def valid(self, request: web.Request, form_value: str, token_hash: str) -> bool:
         cookie = request.cookies.get(CSRF_COOKIE)
@@ -72,13 +92,21 @@ class Csrf:
 class Throttle:
     """Counts one submission against the token and against the client address."""
 
-    def __init__(self, limiter: RateLimiter, secret: bytes, limits: Limits) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        secret: bytes,
+        limits: Limits,
+        proxies: Sequence[Network] = (),
+    ) -> None:
         self._limiter = limiter
         self._key = derive(secret, "address")
         self.limits = limits
+        self._proxies = tuple(proxies)
 
     def _address(self, request: web.Request) -> str:
-        address = (request.remote or "unknown").encode()
+        forwarded = request.headers.getall(FORWARDED_FOR, ())
+        address = client_address(request.remote, forwarded, self._proxies).encode()
         return hmac.new(self._key, address, hashlib.sha256).hexdigest()[:40]
 
     async def wait(self, request: web.Request, token_hash: str | None, now: float) -> float:
