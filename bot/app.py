@@ -210,6 +210,8 @@ async def build_app(
         guests=SqlGuestCodes(db),
         live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
         time_zones=settings.zones,
+        privacy_url=settings.privacy_url,
+        retain_finished_days=settings.retain_finished_days,
     )
     codec = SealedCodec(secret.encode())
     engine: Engine = InvitationEngine(

@@ -52,6 +52,8 @@ class ConversationState(BaseModel):
     help_ticket: str | None = None
     """The ref of the help ticket /human opened: until the customer goes back (a button, a
     command), what they type or send goes there, not to the paused question."""
+    noticed_at: float = 0.0
+    """When this conversation was shown the privacy notice (once; kept like ``home``)."""
     updated_at: float = 0.0
 
     def encode(self) -> bytes:
