@@ -20,6 +20,7 @@ from bot.effects import EffectRunner
 from bot.links import InvitationEngine
 from bot.observe import TurnRecorder
 from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
+from bot.privacy import PrivacyOffice
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
 from bot.terminal import TerminalChat, TerminalScreen
@@ -39,6 +40,7 @@ from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
+from storage.privacy import SqlPrivacy
 from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
 from storage.tickets import SqlTickets
@@ -244,6 +246,13 @@ async def build_app(
         consents=contracts,
         support=support,
         profiles=profiles,
+        privacy=PrivacyOffice(
+            SqlPrivacy(db),
+            store,
+            secret=secret.encode(),
+            support=support,
+            delete_tickets=settings.forget_tickets == "delete",
+        ),
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
     transport = terminal = None

@@ -32,6 +32,8 @@ from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
 from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
 from dialogs.ports import CommitResult, StateStore, TurnObserver
+from dialogs.privacy import BUTTON_PREFIX as FORGET_PREFIX
+from dialogs.privacy import forget_button
 from dialogs.replies import Reply, Text
 from dialogs.state import ConversationState, Status
 from dialogs.turn import Mark, MarkKind, Services, Turn
@@ -184,6 +186,8 @@ class Engine:
         prefix, _, value = event.text.partition(":")
         if prefix == "lang":
             set_language(self.nav, turn, value)
+        elif prefix == FORGET_PREFIX:
+            await forget_button(self.nav, turn, value)
         elif prefix == "flow" and (flow := self.flows.get(value)) is not None:
             await self.nav.start(turn, flow)
         elif prefix == "s":
