@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +29,7 @@ from dialogs.flow import FlowRegistry
 from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_question
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
-from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
+from dialogs.owed import JsonCodec, OwedCodec, OwedItem, commit_nonce, owed_items
 from dialogs.ports import CommitResult, StateStore, TurnObserver
 from dialogs.privacy import BUTTON_PREFIX as FORGET_PREFIX
 from dialogs.privacy import forget_button
@@ -134,7 +133,7 @@ class Engine:
                 locale=turn.locale,
                 effects=turn.effects,
                 reply_list=() if silent else turn.replies,
-                nonce=secrets.token_hex(3),
+                nonce=commit_nonce(turn.now),
             )
             owed = [(item.id, self.codec.encode(item)) for item in items]
             result = await self.store.commit(

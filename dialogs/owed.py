@@ -21,6 +21,7 @@ from a store can only become one of the known types).
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -66,6 +67,21 @@ def item_id(version: int, position: int, nonce: str = "") -> str:
     """Sorts by the committing version, then the position; ``nonce`` (per commit) keeps ids
     apart when a conversation's versions start again (deleted, expired, a store flushed)."""
     return f"{version:012d}.{position:03d}{'.' + nonce if nonce else ''}"
+
+
+def commit_nonce(now: float) -> str:
+    """A commit's nonce: when it was made (hex seconds, so housekeeping can tell an item's
+    age: ``RETAIN_OWED_DAYS``) and a random part."""
+    return f"{int(now):x}{secrets.token_hex(2)}"
+
+
+def committed_at(item: str) -> float | None:
+    """When the item's turn was committed, from its id (None: an id without the time)."""
+    nonce = item.split(".")[2] if item.count(".") == 2 else ""
+    try:
+        return float(int(nonce[:-4], 16)) if len(nonce) > 4 else None
+    except ValueError:
+        return None
 
 
 def owed_items(

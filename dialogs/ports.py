@@ -92,6 +92,11 @@ class StateStore(Protocol):
         they changed meanwhile); return how many went."""
         ...
 
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        """Drop owed items whose id ``committed_before`` picks (undelivered too long); return
+        how many went."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -158,6 +158,21 @@ return 1
 """
 
 
+# KEYS: owed, owed index. ARGV: member, item ids. Drops the items; the conversation leaves the
+# index when nothing else is owed.
+_DROP_OWED_LUA = """
+redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _as_bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
@@ -316,6 +331,19 @@ class RedisStateStore:
             gone += int(await self._redis.eval(_PURGE_LUA, 2, name, seen, version))
             if gone >= limit:
                 break
+        return gone
+
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        gone = 0
+        for member in await self._redis.zrange(self._index, 0, -1):
+            key = ConversationKey.parse(
+                member.decode() if isinstance(member, bytes) else str(member)
+            )
+            owed = self._keys.owed(key)
+            old = [i for i in map(_text, await self._redis.hkeys(owed)) if committed_before(i)]
+            if old:
+                await self._redis.eval(_DROP_OWED_LUA, 2, owed, self._index, str(key), *old)
+                gone += len(old)
         return gone
 
     async def close(self) -> None:

@@ -358,6 +358,21 @@ class SqlStateStore:
                     await conn.execute(delete(SEEN_UPDATES).where(SEEN_UPDATES.c.key == name))
         return gone
 
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(select(OWED.c.key, OWED.c.item_id))).all()
+        old = [(name, item) for name, item in rows if committed_before(item)]
+        if not old:
+            return 0
+        async with self._engine.begin() as conn:
+            for name, item in old:
+                await conn.execute(delete(OWED).where(OWED.c.key == name, OWED.c.item_id == item))
+            for name in {name for name, _ in old}:
+                still = await conn.scalar(select(OWED.c.key).where(OWED.c.key == name).limit(1))
+                if still is None:
+                    await conn.execute(delete(LEASES).where(LEASES.c.key == name))
+        return len(old)
+
     async def purge_expired(self) -> int:
         """Delete expired conversations and seen ids older than the TTL; return how many
         conversations went.

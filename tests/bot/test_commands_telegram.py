@@ -110,14 +110,16 @@ async def test_the_conversation_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_housekeeping_forgets_idle_rate_limit_counters(tmp_path: Path) -> None:
-    from bot.app import IDLE_COUNTER, build_app
+    from bot.app import build_app
     from storage.limits import SqlSendLimiter
 
     now = [1_800_000_000.0]
-    app = await build_app(make_settings(tmp_path), clock=lambda: now[0])
+    settings = make_settings(tmp_path, retain_counters_hours=24)
+    app = await build_app(settings, clock=lambda: now[0])
+    idle = 24 * 3600
     try:
         limiter = SqlSendLimiter(app.db)
-        await limiter.acquire("old", now=now[0] - IDLE_COUNTER - 1, limit=5, window=600)
+        await limiter.acquire("old", now=now[0] - idle - 1, limit=5, window=600)
         await limiter.acquire("recent", now=now[0] - 60, limit=5, window=600)
         await app.housekeeping()
         async with app.db.connect() as connection:
