@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dialogs.durations import days
 from dialogs.i18n import N_
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.turn import Turn
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 NOTICE = N_(
     "Before we start: to register you, we use the details you give in this chat (for example "
     "your e-mail address, phone number or tax number) and check them against our customer "
-    "records. A finished conversation is deleted after {days} days, a ticket some time after "
-    "it is closed. Our privacy policy: {url}\n\n"
+    "records. A finished conversation is deleted after {days}, a ticket some time after it "
+    "is closed. Our privacy policy: {url}\n\n"
     "/mydata – what we keep about you\n"
     "/forget – delete it"
 )
@@ -60,7 +61,9 @@ class PrivacyNotice(Step):
         if not turn.state.noticed_at:
             services = turn.services
             url = self.options.url or services.privacy_url
-            turn.say(turn.text(self.options.text, url=url, days=services.retain_finished_days))
+            turn.say(
+                turn.text(self.options.text, url=url, days=days(services.retain_finished_days))
+            )
             turn.state.noticed_at = turn.now
         return self.options.next
 
