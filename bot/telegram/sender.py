@@ -55,12 +55,7 @@ class TelegramSender:
                 await self._send_one(chat_id, outgoing)
 
     async def _send_document(self, chat_id: int, document: Document, caption: Outgoing) -> None:
-        upload = InputFile(
-            document.content.encode(),
-            filename=document.filename,
-            attach=True,
-            read_file_handle=False,
-        )
+        upload = InputFile(document.content.encode(), filename=document.filename)
         try:
             await self.call(
                 "sendDocument",
