@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dialogs.durations import days
 from dialogs.i18n import N_
+from dialogs.replies import Text
 from dialogs.steps.base import Message, Step, StepOptions, Target, register
 from dialogs.turn import Turn
 
@@ -86,3 +87,8 @@ def missing_notice(flow: Flow) -> list[str]:
                 seen.add(target)
                 todo.append(target)
     return sorted(found)
+
+
+def notice(url: str, retain_days: int) -> Text:
+    """The default notice as the customer reads it (tests, docs)."""
+    return Text(NOTICE, {"url": url, "days": days(retain_days)})

@@ -12,6 +12,7 @@ from dialogs.steps import basic
 from tests.bot.harness import running_bot
 from tests.bot.test_bg_flow_telegram import EIK, EIK_INVALID, EMAIL, INTRO, t
 from tests.conftest import make_settings
+from tests.notice import notice_text
 
 
 async def test_back_reasks_the_previous_question_with_the_answer_kept(tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ async def test_back_reasks_the_previous_question_with_the_answer_kept(tmp_path: 
 async def test_language_switch_reasks_in_the_new_language(tmp_path: Path) -> None:
     async with running_bot(make_settings(tmp_path)) as bot:
         alice = bot.customer(language_code="pt-BR")  # unsupported: English
-        assert await alice.send("/start") == [INTRO, EIK]
+        assert await alice.send("/start") == [INTRO, notice_text("en"), EIK]
         assert await alice.send("/language") == [t(commands.CHOOSE_LANGUAGE, "en")]
         assert [b["text"] for b in alice.keyboard][:3] == ["English", "Български", "Magyar"]
         assert await alice.press("Magyar") == [
