@@ -17,8 +17,8 @@ from dialogs.events import Event
 from dialogs.i18n import N_
 from dialogs.navigation import Navigator
 from dialogs.replies import Button, ButtonKind, Text
-from dialogs.state import ConversationState, Status
-from dialogs.turn import MarkKind, Turn
+from dialogs.state import ConversationState
+from dialogs.turn import Turn
 
 FORGET_ASK = N_(
     "Do you want us to delete everything we keep about you from this chat: your answers, "
@@ -46,8 +46,8 @@ async def forget_button(nav: Navigator, turn: Turn, value: str) -> None:
         turn.say(Text(FORGET_KEPT))
         nav.reprompt(turn)
         return
-    if turn.state.status is Status.ACTIVE:
-        turn.mark(MarkKind.FINISHED, outcome="cancelled")
+    # No funnel mark: its step event, written after the erasure, would name the customer's
+    # keyed hash again (the funnel counts a flow left this way as abandoned).
     turn.state = ConversationState(locale=turn.state.locale)
     turn.flow = None
     turn.effects.append(ForgetCustomer(turn.key, turn.now))  # it tells the customer

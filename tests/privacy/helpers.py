@@ -42,6 +42,7 @@ async def walk_and_file(bot: RunningBot, alice: Customer) -> Footprint:
     """Register, file a ticket with two attachments and two CC addresses, ask for a person."""
     footprint = Footprint(
         {str(USER_ID), EMAIL, NIP, TITLE, DESCRIPTION, *CC, "601 234 567", "601234567"}
+        | {"Alex", "Przykład"}  # the Telegram user's first name, the CRM customer's name
     )
     await register(alice)
     locale = alice.language_code
