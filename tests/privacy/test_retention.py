@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from bot.app import App, build_app
+from bot.config import load_settings
+from dialogs.errors import ConfigError
 from dialogs.events import ConversationKey
 from dialogs.owed import commit_nonce, item_id
 from dialogs.ports import HumanRequest, NewTicket, TicketStatus
@@ -154,3 +156,19 @@ async def test_retention_on_the_embedded_store_and_postgresql(
         await walk_retention(app)
     finally:
         await app.close()
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        ({"retain_owed_days": 0}, "RETAIN_OWED_DAYS must be at least 1, got 0"),
+        ({"retain_counters_hours": "a day"}, "RETAIN_COUNTERS_HOURS must be a whole number"),
+        ({"forget_tickets": "shred"}, "FORGET_TICKETS must be one of 'anonymise' or 'delete'"),
+        ({"privacy_url": "example.com/p"}, "PRIVACY_URL must be an http:// or https:// address"),
+    ],
+)
+def test_privacy_settings_are_checked_in_one_line(values: dict[str, object], line: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**values)
+    assert str(caught.value).startswith(line)
+    assert "\n" not in str(caught.value)
