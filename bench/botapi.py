@@ -1,9 +1,11 @@
-"""A Bot API answered in-process: python-telegram-bot's real client, no network.
+"""A Bot API answered in-process: the bot's real clients, no network.
 
 ``InProcessBotApi`` is a :class:`telegram.request.BaseRequest`: ``Bot`` builds each request
 exactly as it would for HTTP (``RequestData.json_payload`` is computed, as ``HTTPXRequest``
-does), and gets Telegram-shaped JSON back. Messages sent are kept per chat for the simulated
-customers to read (their buttons carry the callback data to press).
+does), and gets Telegram-shaped JSON back. It is also the poster of the bot's own JSON client
+(:meth:`InProcessBotApi.post_json`: the body it would send is decoded, the answer encoded).
+Messages sent are kept per chat for the simulated customers to read (their buttons carry the
+callback data to press).
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ class InProcessBotApi(BaseRequest):
             return 200, json.dumps({"ok": True, "result": _GET_ME}).encode()
         if endpoint == "sendMessage" and request_data is not None:
             return 200, self._send_message(request_data.parameters)
+        return 200, _TRUE
+
+    async def post_json(self, method: str, body: bytes) -> tuple[int, bytes]:
+        """The face the JSON client posts to (bot/telegram/client.py): the body decoded as
+        the HTTP server would, the answer encoded."""
+        self.calls[method] += 1
+        if method == "sendMessage":
+            return 200, self._send_message(json.loads(body))
+        json.loads(body)
         return 200, _TRUE
 
     def _send_message(self, params: dict[str, Any]) -> bytes:

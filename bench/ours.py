@@ -1,5 +1,5 @@
 """The project's own hot path: webhook JSON → TelegramTransport → engine → Redis → replies
-through python-telegram-bot's ``Bot`` (answered in-process)."""
+through the bot's JSON client (answered in-process)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bench.customers import PinBox, Stats, drive
 from bench.measure import RoundTrips, bytes_per_key_group, commands_total
 from bench.place import Place
 from bot.app import TelegramChannel, build_app
+from bot.telegram.client import BotApiClient
 from dialogs.events import ConversationKey
 
 
@@ -46,7 +47,8 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
     settings = where.settings()
     api = InProcessBotApi()
     bot = Bot(settings.bot_token.get_secret_value(), request=api)  # type: ignore[union-attr]
-    app = await build_app(settings, delivery=pins, channel=TelegramChannel(bot))
+    channel = TelegramChannel(bot, api=BotApiClient(api))
+    app = await build_app(settings, delivery=pins, channel=channel)
     transport = app.transport
 
     async def deliver(update: dict[str, Any]) -> list[dict[str, Any]]:

@@ -38,6 +38,10 @@ class Hooks:
         return InProcessBotApi(keep=False)
 
     @staticmethod
+    def api() -> InProcessBotApi:
+        return InProcessBotApi(keep=False)
+
+    @staticmethod
     def delivery(settings: Settings) -> RedisPins:
         assert settings.redis_url is not None
         return RedisPins(settings.redis_url)

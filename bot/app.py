@@ -54,10 +54,12 @@ DELIVERY_GRACE_SECONDS = 4.0
 @dataclass(frozen=True)
 class TelegramChannel:
     """Customers on Telegram: ``bot`` (python-telegram-bot's client, not yet initialised)
-    and Telegram's pacing (None: none, the benchmark's in-process API)."""
+    and Telegram's pacing (None: none, the benchmark's in-process API); ``api``: the small JSON
+    client the replies go through (bot/telegram/client.py; its owner closes it)."""
 
     bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
     limiter: Any = None  # bot.telegram.ratelimit.OutgoingLimiter
+    api: Any = None  # bot.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,9 @@ def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
     from bot.telegram.render import TelegramRenderer  # noqa: PLC0415
     from bot.telegram.sender import TelegramSender  # noqa: PLC0415
 
-    return TelegramSender(channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter)
+    return TelegramSender(
+        channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter, client=channel.api
+    )
 
 
 def _support_group(settings: Settings, sender: Any) -> Any:

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
+from bot.telegram.client import AiohttpPoster, BotApiClient
 from bot.telegram.connect import connect
 from bot.telegram.menu import publish_profile
 from bot.telegram.metered import metered
@@ -217,11 +218,12 @@ async def run(
         get_updates_request=metered(HTTPXRequest(read_timeout=40)),
     )
     limiter = outgoing_limiter(settings, workers=worker.count if worker else 1)
+    api = BotApiClient((worker and worker.api) or AiohttpPoster(base, token))
     app = await build_app(
         settings,
         delivery=worker.delivery if worker else None,
         migrate_schema=worker is None,  # the supervisor migrated before starting workers
-        channel=TelegramChannel(bot, limiter),
+        channel=TelegramChannel(bot, limiter, api),
     )
     try:
         await connect(bot, base)
@@ -231,6 +233,7 @@ async def run(
             await serve(app, app.transport, webhook=webhook, worker=worker)
     finally:
         await app.close()
+        await api.close()
     return 0
 
 
@@ -321,13 +324,16 @@ async def web_pages(settings: Settings) -> int:
         base_file_url=f"{base}/file/bot",
         request=metered(HTTPXRequest()),
     )
-    app = await build_app(settings, channel=TelegramChannel(bot, outgoing_limiter(settings)))
+    api = BotApiClient(AiohttpPoster(base, token))
+    channel = TelegramChannel(bot, outgoing_limiter(settings), api)
+    app = await build_app(settings, channel=channel)
     try:
         await connect(bot, base)
         async with bot:
             await _serve_pages(app, web_app_for(app, app.transport.push))
     finally:
         await app.close()
+        await api.close()
     return 0
 
 

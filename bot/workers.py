@@ -46,17 +46,20 @@ STOP_GRACE_SECONDS = 10.0
 class WorkerSeat:
     """What makes a process one of several workers (passed to :func:`bot.commands.run`).
 
-    ``request`` and ``delivery`` replace the Bot API client's HTTP request object and the
-    mail/SMS delivery; only the benchmark sets them (in-process Bot API, codes kept)."""
+    ``request``, ``api`` and ``delivery`` replace python-telegram-bot's HTTP request object,
+    the JSON client's poster (bot/telegram/client.py) and the mail/SMS delivery; only the
+    benchmark sets them (in-process Bot API, codes kept)."""
 
     index: int
     request: Any = None
+    api: Any = None
     count: int = 1  # how many workers share the bot (they divide its bot-wide send rate)
     delivery: Delivery | None = None
 
 
 def _hooks(path: str | None) -> Any:
-    """``module:attribute`` of an object with ``request()`` and ``delivery(settings)``."""
+    """``module:attribute`` of an object with ``request()``, ``api()`` and
+    ``delivery(settings)``."""
     if path is None:
         return None
     module, _, name = path.partition(":")
@@ -79,6 +82,7 @@ def _worker_main(
     seat = WorkerSeat(
         index,
         request=hooks.request() if hooks else None,
+        api=hooks.api() if hooks else None,
         delivery=hooks.delivery(settings) if hooks else None,
         count=count,
     )

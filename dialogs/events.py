@@ -13,9 +13,14 @@ class ConversationKey:
     bot_id: int
     chat_id: int
     user_id: int
+    text: str = field(init=False, repr=False, compare=False)
+    """``bot:chat:user``, made once: keys, item headers and logs use it several times a turn."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", f"{self.bot_id}:{self.chat_id}:{self.user_id}")
 
     def __str__(self) -> str:
-        return f"{self.bot_id}:{self.chat_id}:{self.user_id}"
+        return self.text
 
     @classmethod
     def parse(cls, text: str) -> ConversationKey:

@@ -16,7 +16,7 @@ class KeyBuilder:
     prefix: str = "ob"
 
     def tag(self, key: ConversationKey) -> str:
-        return f"{self.prefix}:{{{key.bot_id}:{key.chat_id}:{key.user_id}}}"
+        return f"{self.prefix}:{{{key.text}}}"
 
     def state(self, key: ConversationKey) -> str:
         return f"{self.tag(key)}:conv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -23,3 +24,14 @@ def test_asyncio_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ONBOARD_EVENT_LOOP", "asyncio")
     assert loop.name() == "asyncio"
     assert loop.run(_running_loop()) == "asyncio"
+
+
+def test_the_collector_runs_less_often_than_cpythons_default() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *before[1:])
+        loop.run(_running_loop())
+        assert gc.get_threshold()[0] == loop.GC_YOUNG
+        assert gc.get_threshold()[1:] == before[1:]
+    finally:
+        gc.set_threshold(*before)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +57,7 @@ class Outgoing:
     links: tuple[tuple[str, str], ...] = ()  # (label, url): shown in the text if buttons fail
 
     def kwargs(self) -> dict[str, object]:
-        markup = None if self.markup is None else json.dumps(self.markup, ensure_ascii=False)
-        return {"text": self.text, "parse_mode": ParseMode.HTML, "reply_markup": markup}
+        return {"text": self.text, "parse_mode": ParseMode.HTML, "reply_markup": self.markup}
 
     def without_link_buttons(self) -> dict[str, object]:
         """Fallback when the Bot API refuses a link button (e.g. a non-public URL)."""

@@ -1,12 +1,13 @@
 """The outgoing half of Telegram: Bot API calls with Telegram's pacing, replies rendered.
 
 Used by the dispatcher (what committed turns owe) and the agents' group; never on the
-webhook's path, which answers as soon as a turn is committed. Calls go through
-python-telegram-bot's public ``Bot.do_api_request`` (its request object, errors, retries and
-timeouts) and return the raw JSON result: nothing we send reads the echoed ``Message``, so it
-is not parsed into python-telegram-bot objects. (``do_api_request`` suggests the typed method
-when one exists; those parse every echoed ``Message``, 30–40 µs a reply on this path, so the
-suggestion is silenced for this module's calls.)
+webhook's path, which answers as soon as a turn is committed. Plain-JSON calls go through our
+own small client (bot/telegram/client.py: one JSON body, python-telegram-bot's error classes);
+uploads, and every call when no client is given, through python-telegram-bot's public
+``Bot.do_api_request``. Both return the raw JSON result: nothing we send reads the echoed
+``Message``, so it is not parsed into python-telegram-bot objects. (``do_api_request`` suggests
+the typed method when one exists; those parse every echoed ``Message``, 30–40 µs a reply on
+this path, so the suggestion is silenced for this module's calls.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBUserWarning
 
+from bot.telegram.client import BotApiClient, plain
 from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
 from bot.telegram.render import Outgoing, TelegramRenderer
 from dialogs.replies import Document, Reply
@@ -36,11 +38,17 @@ how long to wait, so this only guards against a server that never stops saying 4
 
 class TelegramSender:
     def __init__(
-        self, bot: Bot, renderer: TelegramRenderer, *, limiter: OutgoingLimiter | None = None
+        self,
+        bot: Bot,
+        renderer: TelegramRenderer,
+        *,
+        limiter: OutgoingLimiter | None = None,
+        client: BotApiClient | None = None,
     ) -> None:
         self.bot = bot
         self.renderer = renderer
         self.limiter = limiter  # None: no outgoing limits (the benchmark's in-process API)
+        self.client = client  # the plain-JSON calls (None: every call through ``bot``)
         self.bot_id = int(bot.token.split(":", 1)[0])
 
     async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
@@ -97,6 +105,8 @@ class TelegramSender:
             if limiter is not None:
                 await limiter.wait(chat_id)
             try:
+                if self.client is not None and plain(data):
+                    return await self.client.call(endpoint, data)
                 return await self.bot.do_api_request(endpoint, api_kwargs=data)
             except RetryAfter as exc:
                 attempts += 1

@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 from bot.app import App, TelegramChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
+from bot.telegram.client import AiohttpPoster, BotApiClient
 from bot.telegram.metered import metered
 from bot.telegram.parse import event_from_update
 from bot.telegram.ratelimit import OutgoingLimiter
@@ -102,7 +103,9 @@ async def running_bot(
             request=metered(HTTPXRequest(connection_pool_size=16)),  # as `onboard run`
             get_updates_request=metered(HTTPXRequest()),
         )
-        app = await build_app(settings, channel=TelegramChannel(bot, limiter), **build_options)
+        client = BotApiClient(AiohttpPoster(api.base_url, api.token))  # as `onboard run`
+        channel = TelegramChannel(bot, limiter, client)
+        app = await build_app(settings, channel=channel, **build_options)
         if local_crm if local_crm is not None else not settings.crm_lookup_url:
             await load_crm(app.db, DEMO_CRM)
         transport: TelegramTransport = app.transport
@@ -121,6 +124,7 @@ async def running_bot(
                     with suppress(asyncio.CancelledError):
                         await poller
                 await app.close()
+                await client.close()
 
 
 @dataclass
