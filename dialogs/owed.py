@@ -70,16 +70,20 @@ def item_id(version: int, position: int, nonce: str = "") -> str:
 
 
 def commit_nonce(now: float) -> str:
-    """A commit's nonce: when it was made (hex seconds, so housekeeping can tell an item's
-    age: ``RETAIN_OWED_DAYS``) and a random part."""
-    return f"{int(now):x}{secrets.token_hex(2)}"
+    """A commit's nonce: when it was made (8 hex digits of seconds, so housekeeping can tell an
+    item's age: ``RETAIN_OWED_DAYS``) and a random part (4 hex digits)."""
+    return f"{int(now):08x}{secrets.token_hex(2)}"
 
 
 def committed_at(item: str) -> float | None:
-    """When the item's turn was committed, from its id (None: an id without the time)."""
-    nonce = item.split(".")[2] if item.count(".") == 2 else ""
+    """When the item's turn was committed, from its id; None for an id without the time (no
+    nonce, or the 6 random hex digits of ids written before the time was in them)."""
+    parts = item.split(".")
+    nonce = parts[2] if len(parts) == 3 else ""
+    if len(nonce) != 12:
+        return None
     try:
-        return float(int(nonce[:-4], 16)) if len(nonce) > 4 else None
+        return float(int(nonce[:8], 16))
     except ValueError:
         return None
 

@@ -172,3 +172,11 @@ def test_privacy_settings_are_checked_in_one_line(values: dict[str, object], lin
         load_settings(**values)
     assert str(caught.value).startswith(line)
     assert "\n" not in str(caught.value)
+
+
+def test_an_owed_items_age_is_read_from_its_id() -> None:
+    from dialogs.owed import committed_at
+
+    assert committed_at(item_id(3, 1, commit_nonce(NOW))) == NOW
+    assert committed_at(item_id(3, 1, "a1b2c3")) is None  # written before ids carried the time
+    assert committed_at(item_id(3, 1)) is None
