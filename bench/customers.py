@@ -132,7 +132,7 @@ async def walk(index: int, ids: itertools.count[int], deliver: Deliver, pin: Pin
     async def say(text: str) -> list[dict[str, Any]]:
         return await deliver(text_update(next(ids), uid, text))
 
-    _expect(len(await say("/start")) == 2, "intro + EIK question")
+    _expect(len(await say("/start")) == 3, "intro + privacy notice + EIK question")
     _expect(len(await say("12345")) == 1, "invalid EIK notice")
     _expect(len(await say(eik(index))) == 1, "e-mail question")
     buttons = _buttons(await say(email(index)))

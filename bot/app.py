@@ -21,6 +21,8 @@ from bot.effects import EffectRunner
 from bot.links import InvitationEngine
 from bot.observe import TurnRecorder
 from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
+from bot.privacy import PrivacyOffice
+from bot.retention import retention_of, sweep
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
 from bot.terminal import TerminalChat, TerminalScreen
@@ -40,12 +42,12 @@ from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
 from storage.limits import SqlSendLimiter
+from storage.privacy import SqlPrivacy
 from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
 from storage.tickets import SqlTickets
 
 log = logging.getLogger(__name__)
-IDLE_COUNTER = 86_400.0
 DELIVERY_GRACE_SECONDS = 4.0
 """On shutdown, deliveries under way get this long; the rest stays owed for the next process."""
 
@@ -92,19 +94,19 @@ class App:
 
     async def housekeeping(self) -> None:
         """Drop expired conversations from the embedded store (Redis expires keys itself),
-        send/submission counters idle for a day (SQL; the longest window is minutes) and the
-        funnel's step events older than FUNNEL_RETENTION_DAYS."""
+        what outlived its RETAIN_* setting (bot/retention.py) and the funnel's step events
+        older than FUNNEL_RETENTION_DAYS."""
         purge = getattr(self.store, "purge_expired", None)
         removed = await purge() if purge is not None else 0
-        counters = await SqlSendLimiter(self.db).purge(now=self.clock(), older_than=IDLE_COUNTER)
-        retention = self.settings.funnel_retention_days * 86_400
-        steps = await purge_funnel(self.db, self.clock() - retention)
-        if removed or counters or steps:  # quiet otherwise: the terminal chat shares this stderr
+        now = self.clock()
+        swept = await sweep(self.store, self.db, retention_of(self.settings), now)
+        steps = await purge_funnel(self.db, now - self.settings.funnel_retention_days * 86_400)
+        if removed or swept or steps:  # quiet otherwise: the terminal chat shares this stderr
             log.info(
-                "housekeeping: removed %s expired conversations, %s idle counters, "
+                "housekeeping: removed %s expired conversations, %s past retention, "
                 "%s old funnel events",
                 removed,
-                counters,
+                swept,
                 steps,
             )
 
@@ -214,6 +216,8 @@ async def build_app(
         guests=SqlGuestCodes(db),
         live=None if crm is None else LiveLookups(crm, crm, settings.crm_flows),
         time_zones=settings.zones,
+        privacy_url=settings.privacy_url,
+        retain_finished_days=settings.retain_finished_days,
     )
     codec = SealedCodec(secret.encode())
     delivered = DeliveredLedger()  # the dispatcher's marks, settled by the next commit
@@ -248,6 +252,13 @@ async def build_app(
         consents=contracts,
         support=support,
         profiles=profiles,
+        privacy=PrivacyOffice(
+            SqlPrivacy(db),
+            store,
+            secret=secret.encode(),
+            support=support,
+            delete_tickets=settings.forget_tickets == "delete",
+        ),
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
     transport = terminal = None

@@ -29,6 +29,7 @@ from bot.workers import WorkerSeat
 from dialogs.errors import ConfigError, FlowLoadError, OnboardError
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs
+from dialogs.steps.privacy import missing_notice
 from storage.crm_import import load_crm
 from storage.crm_sync import sync as sync_crm
 
@@ -125,6 +126,15 @@ def flows(action: str) -> int:
         if action == "list":
             print(f"{flow.id}\t{flow.language}\t{len(flow.steps)} steps\t{flow.title}")
     if action == "check":
+        unnoticed = [(flow, missing_notice(flow)) for flow in registry]
+        for flow, steps in unnoticed:
+            for step in steps:
+                print(
+                    f"error: {flow.source}, step {step!r}: collects personal data before any "
+                    "privacy_notice step"
+                )
+        if any(steps for _, steps in unnoticed):
+            return 1
         print(f"{len(registry)} flows OK")
     return 0
 

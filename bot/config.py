@@ -69,6 +69,31 @@ class Settings(BaseSettings):
     funnel_retention_days: int = Field(
         365, ge=1, description="The funnel's step events are deleted after this many days"
     )
+    # -- privacy (issue 20): the notice's policy link, /forget, and how long records live --
+    privacy_url: str = Field(
+        "https://example.com/privacy", description="The privacy policy the notice links"
+    )
+    forget_tickets: Literal["anonymise", "delete"] = Field(
+        "anonymise", description="/forget: keep tickets as anonymised records, or delete them"
+    )
+    retain_finished_days: int = Field(
+        30, ge=1, le=3650, description="Finished conversations are deleted after this"
+    )
+    retain_closed_tickets_days: int = Field(
+        365, ge=1, le=3650, description="Closed tickets (and their messages) after this"
+    )
+    retain_human_requests_days: int = Field(
+        180, ge=1, le=3650, description="Requests for a person without an open ticket after this"
+    )
+    retain_owed_days: int = Field(
+        7, ge=1, le=365, description="Replies and effects still undelivered after this"
+    )
+    retain_tokens_days: int = Field(
+        30, ge=1, le=3650, description="Used or expired links, tokens, invitations after this"
+    )
+    retain_counters_hours: int = Field(
+        24, ge=1, le=720, description="Idle send counters (the cap per address) after this"
+    )
     # -- delivery of codes and links (e-mail over SMTP, SMS through an HTTP gateway) --------
     smtp_host: str | None = Field(None, description="SMTP server; unset = mails are printed")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
@@ -116,7 +141,12 @@ class Settings(BaseSettings):
         return value.upper()
 
     @field_validator(
-        "public_url", "telegram_api_base", "portal_url", "webhook_url", "crm_lookup_url"
+        "public_url",
+        "telegram_api_base",
+        "portal_url",
+        "webhook_url",
+        "crm_lookup_url",
+        "privacy_url",
     )
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:

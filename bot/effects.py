@@ -16,10 +16,13 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 
 from bot.outbox import DELIVERY_FAILED, Cap, Outbox
+from bot.privacy import PrivacyOffice
 from bot.support.desk import SupportDesk
 from bot.support.effects import run_ticket_effect
 from dialogs.effects import (
     Effect,
+    ExportData,
+    ForgetCustomer,
     RecordConsent,
     RecordHuman,
     SaveProfile,
@@ -71,7 +74,9 @@ class EffectRunner:
         consents: ConsentRecorder | None = None,
         support: SupportDesk | None = None,
         profiles: ProfileRecorder | None = None,
+        privacy: PrivacyOffice | None = None,
     ) -> None:
+        self.privacy = privacy
         self.outbox = outbox
         self.profiles = profiles
         self.consents = consents
@@ -87,6 +92,10 @@ class EffectRunner:
         if isinstance(effect, TicketEffect):
             ticket_notice = await run_ticket_effect(self.support, effect)
             return [ticket_notice] if ticket_notice is not None else []
+        if isinstance(effect, ForgetCustomer | ExportData):
+            if self.privacy is None:
+                raise RuntimeError("/forget or /mydata was used but no privacy office is wired")
+            return await self.privacy.run(effect)
         if isinstance(effect, SendOutgoing):
             message = effect.message
             notice = await self.outbox.deliver(message, self._cap(message))

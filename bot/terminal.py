@@ -41,6 +41,8 @@ class TerminalScreen:
     def show(self, reply: Reply, locale: str) -> None:
         """Print a reply; its buttons stay valid until the next reply that has buttons."""
         self.out(TAG.sub("", render(reply.text, self.catalogs, locale)))
+        if reply.document is not None:
+            self.out(f"--- {reply.document.filename} ---\n{reply.document.content}")
         if reply.buttons:
             self.buttons = list(reply.buttons)
             self.labels = [(b, render(b.label, self.catalogs, locale)) for b in reply.buttons]

@@ -1,4 +1,5 @@
-"""The commands every flow understands: /start, /back, /cancel, /language, /help, /human."""
+"""The commands every flow understands: /start, /back, /cancel, /language, /help, /human,
+/ticket, /tickets, and the privacy ones (/mydata, /forget: dialogs/privacy.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dialogs.events import Event
 from dialogs.help_ticket import ask_for_a_person
 from dialogs.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES
 from dialogs.navigation import Navigator
+from dialogs.privacy import forget, mydata
 from dialogs.replies import Button, ButtonKind, Text, say
 from dialogs.state import Status
 from dialogs.steps.tickets import registered_customer
@@ -27,6 +29,8 @@ HELP = N_(
     "/human – ask a person from our support team\n"
     "/ticket – file a support ticket\n"
     "/tickets – your tickets and their answers\n"
+    "/mydata – what we keep about you\n"
+    "/forget – delete what we keep about you\n"
     "/help – show this message"
 )
 TICKET_FLOW = "support-ticket"  # dialogs/flows/support-ticket.yaml
@@ -140,4 +144,6 @@ COMMANDS: dict[str, Command] = {
     "human": human,
     "ticket": ticket,
     "tickets": tickets,
+    "mydata": mydata,
+    "forget": forget,
 }

@@ -18,6 +18,9 @@ from dialogs.replies import Text, say_n
 MINUTES = NN_("{count} minute", "{count} minutes")
 # TRANSLATORS: a duration that fills {hours} in other messages ("the link works for {hours}").
 HOURS = NN_("{count} hour", "{count} hours")
+# TRANSLATORS: a duration that fills {days} in other messages ("deleted after {days}"). Use the
+# form that fits after "after" there (de: dative "Tag / Tagen"; pl: "po upływie": "dnia / dni").
+DAYS = NN_("{count} day", "{count} days")
 
 
 def minutes(count: int) -> Text:
@@ -26,3 +29,7 @@ def minutes(count: int) -> Text:
 
 def hours(count: int) -> Text:
     return say_n(HOURS, count)
+
+
+def days(count: int) -> Text:
+    return say_n(DAYS, count)

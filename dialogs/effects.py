@@ -92,6 +92,36 @@ class AddTicketCc:
     emails: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetCustomer:
+    """/forget, confirmed (issue 20, GDPR Art. 17): erase what the bot holds about this chat's
+    user (the conversation, its links and codes, the customer link, profiles, redeemed
+    invitations, their tickets' personal content); CRM records stay."""
+
+    key: ConversationKey
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """/mydata (GDPR Art. 15): send the user a JSON document of what the bot holds. ``state``
+    is the conversation as the turn saw it, without code digests (dialogs.privacy)."""
+
+    key: ConversationKey
+    state: str
+    at: float
+
+
+PrivacyEffect = ForgetCustomer | ExportData
+
 TicketEffect = LinkCustomer | OpenTicket | AddTicketMessage | SetTicketStatus | AddTicketCc
 
-Effect = SendOutgoing | StoreToken | RecordHuman | RecordConsent | SaveProfile | TicketEffect
+Effect = (
+    SendOutgoing
+    | StoreToken
+    | RecordHuman
+    | RecordConsent
+    | SaveProfile
+    | TicketEffect
+    | PrivacyEffect
+)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,8 +29,10 @@ from dialogs.flow import Flow, FlowRegistry, same_step
 from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_question
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
-from dialogs.owed import JsonCodec, OwedCodec, OwedItem, owed_items
+from dialogs.owed import JsonCodec, OwedCodec, OwedItem, commit_nonce, owed_items
 from dialogs.ports import CommitResult, DeliveredMarks, StateStore, TurnObserver
+from dialogs.privacy import BUTTON_PREFIX as FORGET_PREFIX
+from dialogs.privacy import forget_button
 from dialogs.replies import Reply, Text
 from dialogs.state import ConversationState, Status
 from dialogs.turn import Mark, MarkKind, Services, Turn
@@ -135,7 +136,7 @@ class Engine:
                 locale=turn.locale,
                 effects=turn.effects,
                 reply_list=() if silent else turn.replies,
-                nonce=secrets.token_hex(3),
+                nonce=commit_nonce(turn.now),
             )
             owed = [(item.id, self.codec.encode(item)) for item in items]
             settled = self.marks.take(event.key) if self.marks is not None else []
@@ -205,6 +206,8 @@ class Engine:
         prefix, _, value = event.text.partition(":")
         if prefix == "lang":
             set_language(self.nav, turn, value)
+        elif prefix == FORGET_PREFIX:
+            await forget_button(self.nav, turn, value)
         elif prefix == "flow" and (flow := self.flows.get(value)) is not None:
             await self.nav.start(turn, flow)
         elif prefix == "s":

@@ -21,6 +21,7 @@ from a store can only become one of the known types).
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -66,6 +67,25 @@ def item_id(version: int, position: int, nonce: str = "") -> str:
     """Sorts by the committing version, then the position; ``nonce`` (per commit) keeps ids
     apart when a conversation's versions start again (deleted, expired, a store flushed)."""
     return f"{version:012d}.{position:03d}{'.' + nonce if nonce else ''}"
+
+
+def commit_nonce(now: float) -> str:
+    """A commit's nonce: when it was made (8 hex digits of seconds, so housekeeping can tell an
+    item's age: ``RETAIN_OWED_DAYS``) and a random part (4 hex digits)."""
+    return f"{int(now):08x}{secrets.token_hex(2)}"
+
+
+def committed_at(item: str) -> float | None:
+    """When the item's turn was committed, from its id; None for an id without the time (no
+    nonce, or the 6 random hex digits of ids written before the time was in them)."""
+    parts = item.split(".")
+    nonce = parts[2] if len(parts) == 3 else ""
+    if len(nonce) != 12:
+        return None
+    try:
+        return float(int(nonce[:8], 16))
+    except ValueError:
+        return None
 
 
 def owed_items(

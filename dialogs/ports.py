@@ -86,6 +86,21 @@ class StateStore(Protocol):
 
     async def delete(self, key: ConversationKey) -> None: ...
 
+    async def erase(self, key: ConversationKey) -> None:
+        """The conversation and its seen update ids (/forget); what it still owes stays, to
+        be delivered (the erasure's own notice among it)."""
+        ...
+
+    async def purge_finished(self, finished: Callable[[bytes], bool], *, limit: int = 1000) -> int:
+        """Delete the conversations whose data ``finished`` says are past their time (unless
+        they changed meanwhile); return how many went."""
+        ...
+
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        """Drop owed items whose id ``committed_before`` picks (undelivered too long); return
+        how many went."""
+        ...
+
     async def close(self) -> None: ...
 
 

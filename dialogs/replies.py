@@ -44,10 +44,20 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent in the chat (e.g. /mydata's JSON); the reply's text is its caption."""
+
+    filename: str
+    content: str
+    mime_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: Text
     buttons: tuple[Button, ...] = ()
     remove_keyboard: bool = False
+    document: Document | None = None
 
 
 def say(msgid: str, /, **params: Param) -> Text:

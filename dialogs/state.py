@@ -56,6 +56,8 @@ class ConversationState(BaseModel):
     """The flow file's version and the step's (``dialogs.flow.Flow.revisions``) when this
     state was written: another process with another copy of the flow checks it (rolling
     deploys)."""
+    noticed_at: float = 0.0
+    """When this conversation was shown the privacy notice (once; kept like ``home``)."""
     updated_at: float = 0.0
 
     def encode(self) -> bytes:

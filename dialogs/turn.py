@@ -47,6 +47,8 @@ class Services:
     live: LiveLookups | None = None  # the company's CRM asked over HTTP (issue 21)
     time_zones: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ZONES)
     """Per language: the zone of the times shown (``TIME_ZONES``; dialogs/zones.py)."""
+    privacy_url: str = "https://example.com/privacy"  # PRIVACY_URL, linked by the notice
+    retain_finished_days: int = 30  # RETAIN_FINISHED_DAYS, as the notice tells it
 
 
 @dataclass(frozen=True, slots=True)

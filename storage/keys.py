@@ -21,6 +21,10 @@ class KeyBuilder:
     def state(self, key: ConversationKey) -> str:
         return f"{self.tag(key)}:conv"
 
+    def state_pattern(self) -> str:
+        """A SCAN pattern matching every conversation's state key."""
+        return f"{self.prefix}:{{*}}:conv"
+
     def seen(self, key: ConversationKey) -> str:
         return f"{self.tag(key)}:seen"
 

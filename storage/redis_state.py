@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hiredis import pack_command
@@ -152,6 +152,35 @@ return #ARGV - 1
 
 
 POOL_TIMEOUT_SECONDS = 10  # waiting this long for a free connection means Redis is in trouble
+
+
+# KEYS: state, seen. ARGV: the version read. Deletes both if the version is unchanged.
+_PURGE_LUA = """
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
+
+# KEYS: owed, owed index. ARGV: member, item ids. Drops the items; the conversation leaves the
+# index when nothing else is owed.
+_DROP_OWED_LUA = """
+redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
 
 
 def waiting_client(url: str, max_connections: int) -> Redis:
@@ -295,6 +324,37 @@ class RedisStateStore:
         """The conversation and anything it still owed (nothing of it is delivered)."""
         await self._redis.delete(*self._pair(key), self._keys.owed(key))
         await self._redis.zrem(self._index, str(key))
+
+    async def erase(self, key: ConversationKey) -> None:
+        await self._redis.delete(*self._pair(key))
+
+    async def purge_finished(self, finished: Callable[[bytes], bool], *, limit: int = 1000) -> int:
+        """SCAN the conversations; each one ``finished`` picks is deleted by a script only if
+        its version is still the one read (a turn in between keeps it)."""
+        gone = 0
+        pattern = self._keys.state_pattern()
+        async for name in self._redis.scan_iter(match=pattern, count=500):
+            version, data = await self._redis.hmget(name, ["v", "d"])
+            if version is None or data is None or not finished(_as_bytes(data)):
+                continue
+            seen = bytes(name)[: -len(b"conv")] + b"seen"
+            gone += int(await self._redis.eval(_PURGE_LUA, 2, name, seen, version))
+            if gone >= limit:
+                break
+        return gone
+
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        gone = 0
+        for member in await self._redis.zrange(self._index, 0, -1):
+            key = ConversationKey.parse(
+                member.decode() if isinstance(member, bytes) else str(member)
+            )
+            owed = self._keys.owed(key)
+            old = [i for i in map(_text, await self._redis.hkeys(owed)) if committed_before(i)]
+            if old:
+                await self._redis.eval(_DROP_OWED_LUA, 2, owed, self._index, str(key), *old)
+                gone += len(old)
+        return gone
 
     async def close(self) -> None:
         for lane in self._lanes:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -340,6 +340,50 @@ class SqlStateStore:
             await conn.execute(delete(SEEN_UPDATES).where(SEEN_UPDATES.c.key == name))
             await conn.execute(delete(OWED).where(OWED.c.key == name))
             await conn.execute(delete(LEASES).where(LEASES.c.key == name))
+
+    async def erase(self, key: ConversationKey) -> None:
+        name = str(key)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(CONVERSATIONS).where(CONVERSATIONS.c.key == name))
+            await conn.execute(delete(SEEN_UPDATES).where(SEEN_UPDATES.c.key == name))
+
+    async def purge_finished(self, finished: Callable[[bytes], bool], *, limit: int = 1000) -> int:
+        """Read the conversations (key, version, data), delete those ``finished`` picks whose
+        version is unchanged; ``limit`` a run (housekeeping runs hourly)."""
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(CONVERSATIONS.c.key, CONVERSATIONS.c.version, CONVERSATIONS.c.data)
+                )
+            ).all()
+        picked = [(name, version) for name, version, data in rows if finished(bytes(data))]
+        gone = 0
+        async with self._engine.begin() as conn:
+            for name, version in picked[:limit]:
+                result = await conn.execute(
+                    delete(CONVERSATIONS).where(
+                        CONVERSATIONS.c.key == name, CONVERSATIONS.c.version == version
+                    )
+                )
+                if result.rowcount:
+                    gone += 1
+                    await conn.execute(delete(SEEN_UPDATES).where(SEEN_UPDATES.c.key == name))
+        return gone
+
+    async def purge_owed(self, committed_before: Callable[[str], bool]) -> int:
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(select(OWED.c.key, OWED.c.item_id))).all()
+        old = [(name, item) for name, item in rows if committed_before(item)]
+        if not old:
+            return 0
+        async with self._engine.begin() as conn:
+            for name, item in old:
+                await conn.execute(delete(OWED).where(OWED.c.key == name, OWED.c.item_id == item))
+            for name in {name for name, _ in old}:
+                still = await conn.scalar(select(OWED.c.key).where(OWED.c.key == name).limit(1))
+                if still is None:
+                    await conn.execute(delete(LEASES).where(LEASES.c.key == name))
+        return len(old)
 
     async def purge_expired(self) -> int:
         """Delete expired conversations and seen ids older than the TTL; return how many

@@ -15,11 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.i18n import Catalogs
+from dialogs.render import render
+from dialogs.steps.privacy import notice as notice_of
 from storage.db import create_engine
 from storage.models import GuestCodeRow, InvitationRow
 from tests.bot.harness import running_bot
 from tests.bot.test_de_flow_telegram import FLOW, locales_for_all_flows, text_of
 from tests.conftest import make_settings
+from tests.notice import PRIVACY_URL, RETAIN_DAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"^https://t\.me/onboard_test_bot\?start=([A-Za-z0-9_-]{32})$")
@@ -120,7 +123,8 @@ async def test_the_printed_link_opens_the_flow_in_the_bot(tmp_path: Path, app_re
     ) as bot:
         alice = bot.customer(language_code="de")  # the invitation's language counts
         prompt = catalogs.gettext(text_of("username"), "en").format(min=4, max=30)
-        assert await alice.send(f"/start {match.group(1)}") == [prompt]
+        notice = render(notice_of(PRIVACY_URL, RETAIN_DAYS), catalogs, "en")
+        assert await alice.send(f"/start {match.group(1)}") == [notice, prompt]
 
 
 async def test_guest_code_is_printed_once_and_stored_hashed(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ async def test_run_polls_answers_and_stops_cleanly(tmp_path: Path) -> None:
         try:
             await api.wait_for_calls("getUpdates", timeout=60)
             api.push(api.command(555, "/start", language_code="kk"))
-            replies = await api.wait_for_messages(555, 2, timeout=30)
+            replies = await api.wait_for_messages(555, 3, timeout=30)  # intro, notice, EIK
             assert "ЕИК" in replies[-1]["text"] or "EIK" in replies[-1]["text"]
             assert replies[-1]["parse_mode"] == "HTML"
         finally:
@@ -98,10 +98,10 @@ async def test_sigterm_mid_long_poll_stops_within_10_s_and_the_next_start_delive
 
         second = await _start(env, tmp_path)
         try:
-            replies = await api.wait_for_messages(556, 2, timeout=60)
+            replies = await api.wait_for_messages(556, 3, timeout=60)  # intro, notice, EIK
             assert "EIK" in replies[-1]["text"]
         finally:
             second.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(second.communicate(), 10)
         assert second.returncode == 0, stderr.decode()
-        assert len(api.sent_messages(556)) == 2  # the /start was applied once, sent once
+        assert len(api.sent_messages(556)) == 3  # the /start was applied once, sent once

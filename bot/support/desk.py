@@ -79,6 +79,10 @@ GROUP_CUSTOMER_CLOSED = N_("The customer closed ticket #{number}.")
 GROUP_CUSTOMER_REOPENED = N_("The customer reopened ticket #{number}.")
 GROUP_CC = N_("CC of ticket #{number} is now: {emails}")
 GROUP_CUSTOMER = N_("Customer")
+GROUP_ERASED = N_(
+    "Ticket #{number} was erased at the customer's request (/forget): its content and the "
+    "customer's identity are deleted, and answers can no longer reach them."
+)
 GROUP_ALREADY_CLOSED = N_("Ticket #{number} is already closed.")
 GROUP_ALREADY_OPEN = N_("Ticket #{number} is already open.")
 GROUP_NO_TICKET = N_(
@@ -246,6 +250,12 @@ class SupportDesk:
         merged = await self.store.add_cc(ticket.id, emails)
         await self._post(ticket, self._t(GROUP_CC, number=ticket.id, emails=", ".join(merged)))
         return Reply(say(CC_ADDED, number=ticket.id, emails=", ".join(emails)))
+
+    async def tell_erased(self, number: int) -> None:
+        """/forget: the agents learn that the ticket's content is about to go (issue 20)."""
+        ticket = await self.store.record(number=number)
+        if ticket is not None:
+            await self._post(ticket, self._t(GROUP_ERASED, number=number))
 
     # -- into the group ----------------------------------------------------------------------
 
@@ -438,7 +448,7 @@ class SupportDesk:
             self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, body, params), None)
 
     async def _tell(self, ticket: TicketRecord, reply: Reply) -> bool:
-        if self.channel is None:
+        if self.channel is None or not ticket.key.chat_id:  # no chat: erased (/forget)
             return False
         try:
             await self.channel.tell(ticket.key.chat_id, [reply], ticket.locale)

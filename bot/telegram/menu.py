@@ -27,6 +27,8 @@ COMMANDS = (
     ("human", N_("Ask a person from our support team")),
     ("ticket", N_("File a support ticket")),
     ("tickets", N_("Your tickets and their answers")),
+    ("mydata", N_("What we keep about you")),
+    ("forget", N_("Delete what we keep about you")),
     ("help", N_("What this chat can do")),
 )
 DESCRIPTION = N_(

@@ -18,14 +18,14 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.telegram.client import BotApiClient, plain
 from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
 from bot.telegram.render import Outgoing, TelegramRenderer
-from dialogs.replies import Reply
+from dialogs.replies import Document, Reply
 
 log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", r"Please use 'Bot\.", PTBUserWarning, __name__)
@@ -57,7 +57,23 @@ class TelegramSender:
         raises :class:`telegram.error.NetworkError` (the dispatcher tries again later)."""
         for reply in replies:
             outgoing = self.renderer.reply(reply, locale, private=chat_id > 0)  # users: > 0
-            await self._send_one(chat_id, outgoing)
+            if reply.document is not None:
+                await self._send_document(chat_id, reply.document, outgoing)
+            else:
+                await self._send_one(chat_id, outgoing)
+
+    async def _send_document(self, chat_id: int, document: Document, caption: Outgoing) -> None:
+        upload = InputFile(document.content.encode(), filename=document.filename)
+        try:
+            await self.call(
+                "sendDocument",
+                chat_id=chat_id,
+                document=upload,
+                caption=caption.text,
+                parse_mode="HTML",
+            )
+        except Forbidden:
+            log.info("chat %s blocked the bot; document dropped", chat_id)
 
     async def _send_one(self, chat_id: int, message: Outgoing) -> None:
         kwargs = message.kwargs()

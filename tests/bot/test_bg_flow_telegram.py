@@ -19,6 +19,7 @@ from dialogs.replies import Param, Text
 from dialogs.steps import code as code_step
 from tests.bot.harness import RunningBot, running_bot
 from tests.conftest import make_settings
+from tests.notice import notice_text
 
 INTRO = (
     "Welcome! Here you can register for our customer portal. Registration is open to customers "
@@ -62,7 +63,7 @@ def t(msgid: str, locale: str, **params: Param) -> str:
 async def walk_bg_flow(bot: RunningBot, locale: str) -> None:
     alice = bot.customer(language_code=locale)
 
-    assert await alice.send("/start") == [t(INTRO, locale), t(EIK, locale)]
+    assert await alice.send("/start") == [t(INTRO, locale), notice_text(locale), t(EIK, locale)]
     assert await alice.send("12345") == [t(EIK_INVALID, locale)]
     assert await alice.send("175074752") == [t(EMAIL, locale)]
     assert await alice.send("not an address") == [t(EMAIL_INVALID, locale)]

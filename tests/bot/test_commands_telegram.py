@@ -12,6 +12,7 @@ from dialogs.steps import basic
 from tests.bot.harness import running_bot
 from tests.bot.test_bg_flow_telegram import EIK, EIK_INVALID, EMAIL, INTRO, t
 from tests.conftest import make_settings
+from tests.notice import notice_text
 
 
 async def test_back_reasks_the_previous_question_with_the_answer_kept(tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ async def test_back_reasks_the_previous_question_with_the_answer_kept(tmp_path: 
 async def test_language_switch_reasks_in_the_new_language(tmp_path: Path) -> None:
     async with running_bot(make_settings(tmp_path)) as bot:
         alice = bot.customer(language_code="pt-BR")  # unsupported: English
-        assert await alice.send("/start") == [INTRO, EIK]
+        assert await alice.send("/start") == [INTRO, notice_text("en"), EIK]
         assert await alice.send("/language") == [t(commands.CHOOSE_LANGUAGE, "en")]
         assert [b["text"] for b in alice.keyboard][:3] == ["English", "Български", "Magyar"]
         assert await alice.press("Magyar") == [
@@ -110,14 +111,16 @@ async def test_the_conversation_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_housekeeping_forgets_idle_rate_limit_counters(tmp_path: Path) -> None:
-    from bot.app import IDLE_COUNTER, build_app
+    from bot.app import build_app
     from storage.limits import SqlSendLimiter
 
     now = [1_800_000_000.0]
-    app = await build_app(make_settings(tmp_path), clock=lambda: now[0])
+    settings = make_settings(tmp_path, retain_counters_hours=24)
+    app = await build_app(settings, clock=lambda: now[0])
+    idle = 24 * 3600
     try:
         limiter = SqlSendLimiter(app.db)
-        await limiter.acquire("old", now=now[0] - IDLE_COUNTER - 1, limit=5, window=600)
+        await limiter.acquire("old", now=now[0] - idle - 1, limit=5, window=600)
         await limiter.acquire("recent", now=now[0] - 60, limit=5, window=600)
         await app.housekeeping()
         async with app.db.connect() as connection:

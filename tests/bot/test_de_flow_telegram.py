@@ -43,6 +43,7 @@ from tests.bot.harness import Customer, RunningBot, running_bot
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock
 from tests.delivery.servers import SmsGateway, sms_gateway
+from tests.notice import notice_text
 
 FLOW = load_flow(FLOWS_DIR / "de-video-consultation.yaml")
 GUEST = load_flow(FLOWS_DIR / "de-video-guest.yaml")
@@ -175,7 +176,10 @@ async def take_name(de: De, name: str) -> None:
 
 async def choose_username(de: De, alice: Customer, locale: str, token: str) -> None:
     limits = {"min": 4, "max": 30}
-    assert await alice.send(f"/start {token}") == [de.t(text_of("username"), locale, **limits)]
+    assert await alice.send(f"/start {token}") == [
+        notice_text(locale),
+        de.t(text_of("username"), locale, **limits),
+    ]
     assert await alice.send("/back") == [
         de.t(NOTHING_BEFORE, locale),
         de.t(text_of("username"), locale, **limits),

@@ -56,7 +56,7 @@ async def test_a_redelivered_update_is_applied_once(
             assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
         await bot.app.dispatcher.settled()  # the webhook answers once committed
         texts = [m["text"] for m in bot.api.sent_messages(4242)]
-        assert len(texts) == 3  # intro + EIK question, then one "invalid EIK"
+        assert len(texts) == 4  # intro, privacy notice, EIK question, then one "invalid EIK"
         key = ConversationKey(bot.transport.bot_id, 4242, 4242)
         state, version = await state_of(bot.app, key)
         assert state.attempts == {"eik": 1}
@@ -77,7 +77,7 @@ async def test_wrong_or_missing_webhook_secret_is_refused(
         assert bot.api.sent_messages(4242) == []
         assert await bot.api.post_webhook(url, update, secret_token=SECRET) == 200
         await bot.app.dispatcher.settled()
-        assert len(bot.api.sent_messages(4242)) == 2
+        assert len(bot.api.sent_messages(4242)) == 3  # intro, privacy notice, EIK question
 
 
 @pytest.mark.parametrize("store", STORES)

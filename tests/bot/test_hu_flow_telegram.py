@@ -35,6 +35,7 @@ from storage.models import HumanRequestRow
 from tests.bot.harness import RunningBot, running_bot
 from tests.bot.test_bg_flow_telegram import open_hand_off_page, t
 from tests.conftest import make_settings
+from tests.notice import notice_text
 from tests.test_cli import read_until, terminal_chat
 
 FLOW_FILES = ("hu-insurance-portal.yaml", "kk-insurance-cabinet.yaml")
@@ -120,7 +121,10 @@ async def walk_registration(bot: RunningBot, locale: str) -> None:
     """Not the policyholder, wrong data, invalid formats, /back, resume, the declaration given
     in the chat, the activation link and the password hand-off."""
     anna = bot.customer(language_code=locale)
-    assert await anna.send("/start hu-insurance-portal") == [t(text("intro"), locale)]
+    assert await anna.send("/start hu-insurance-portal") == [
+        notice_text(locale),
+        t(text("intro"), locale),
+    ]
     assert await anna.press(t(label("intro", "register"), locale)) == [t(text("holder"), locale)]
     assert await anna.press(t(text("holder", "no_label"), locale)) == [t(text("who_can"), locale)]
     assert await anna.press(t(label("who_can", "holder"), locale)) == [t(text("policy"), locale)]

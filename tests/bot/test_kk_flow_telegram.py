@@ -34,6 +34,7 @@ from tests.bot.test_hu_flow_telegram import (
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock
 from tests.delivery.servers import Mailbox, SmsGateway, sms_gateway, smtp_server
+from tests.notice import notice_text
 from tests.test_cli import terminal_chat
 
 STEPS = texts(SOURCE / "kk-insurance-cabinet.yaml")
@@ -61,6 +62,7 @@ async def start(bot: RunningBot, locale: str, user_id: int = 4242) -> Any:
     ainur = bot.customer(user_id=user_id, language_code=locale)
     assert await ainur.send("/start kk-insurance-cabinet") == [
         t(text("intro"), locale),
+        notice_text(locale),
         t(text("email"), locale),
     ]
     return ainur

@@ -41,8 +41,8 @@ async def test_a_reply_telegram_could_not_take_is_sent_again_in_order(
         for _ in range(3):
             bot.api.fail_next("sendMessage", 502)  # Bad Gateway: passing, tried again
         texts = await bot.customer().send("/start")
-        assert len(texts) == 2  # intro + the EIK question, once each, in order
-        assert "EIK" in texts[1]
+        assert len(texts) == 3  # intro, privacy notice, the EIK question, once each, in order
+        assert "EIK" in texts[2]
 
 
 @pytest.mark.parametrize("store", STORES)
@@ -67,11 +67,11 @@ async def test_what_a_stopped_process_still_owed_is_delivered_by_the_next(
         second = await build_app(settings, channel=TelegramChannel(second_bot))
         await second_bot.initialize()
         try:
-            await _until(lambda: len(api.sent_messages(77)) >= 2, "the owed replies")
+            await _until(lambda: len(api.sent_messages(77)) >= 3, "the owed replies")
             await asyncio.sleep(0.3)
             texts = [m["text"] for m in api.sent_messages(77)]
-            assert len(texts) == 2, texts  # nothing lost, nothing twice
-            assert "EIK" in texts[1]
+            assert len(texts) == 3, texts  # nothing lost, nothing twice (the notice second)
+            assert "EIK" in texts[2]
             owed: OwedStore = second.store  # type: ignore[assignment]
             key = ConversationKey(api.bot_id, 77, 77)
             await second.dispatcher.settled()

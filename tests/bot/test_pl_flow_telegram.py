@@ -32,6 +32,7 @@ from tests.bot.test_bg_flow_telegram import t
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock, delivering_bot
 from tests.delivery.servers import Mailbox, smtp_server
+from tests.notice import notice_text
 from tests.test_cli import lines_until, terminal_chat
 from tests.web.helpers import base_url
 from tests.web.test_pages_http import browser, form_csrf, post
@@ -147,7 +148,11 @@ async def test_pl_flow_registration_link_password_and_licence_key(
 
 
 async def walk_registration_errors(bed: PlBed, alice: Customer, locale: str) -> None:
-    assert await alice.send("/start") == [t(text_of("intro"), locale), t(text_of("email"), locale)]
+    assert await alice.send("/start") == [
+        t(text_of("intro"), locale),
+        notice_text(locale),
+        t(text_of("email"), locale),
+    ]
     assert await alice.send("biuro(at)example.pl") == [t(DEFAULT_INVALID["email"], locale)]
     assert await alice.send("biuro@example.pl") == [t(text_of("phone"), locale)]
     phone_invalid = [t(DEFAULT_INVALID["pl_phone"], locale)]

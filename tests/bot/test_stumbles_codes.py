@@ -24,6 +24,7 @@ from tests.bot.harness import Customer, RunningBot, running_bot
 from tests.bot.test_bg_flow_telegram import CODE, EIK, EMAIL, HANDOFF, INTRO, t, words
 from tests.conftest import make_settings
 from tests.delivery.harness import Clock
+from tests.notice import notice_text
 
 pytestmark = pytest.mark.stumbles
 
@@ -41,7 +42,7 @@ async def bg_bot(tmp_path: Path, clock: Clock) -> AsyncIterator[RunningBot]:
 
 
 async def reach_code(bot: RunningBot, alice: Customer, locale: str, email: str) -> None:
-    assert await alice.send("/start") == [t(INTRO, locale), t(EIK, locale)]
+    assert await alice.send("/start") == [t(INTRO, locale), notice_text(locale), t(EIK, locale)]
     assert await alice.send("121005553") == [t(EMAIL, locale)]
     assert await alice.send(email) == [t(CODE, locale, length=6, address=email)]
 

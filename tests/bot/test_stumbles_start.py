@@ -17,12 +17,12 @@ from tests.bot.test_bg_flow_telegram import EIK, INTRO, t
 from tests.bot.test_de_flow_telegram import choose_username, de_bot, text_of
 from tests.bot.test_hu_flow_telegram import SOURCE, texts
 from tests.conftest import make_settings
+from tests.notice import notice_text
 
 pytestmark = pytest.mark.stumbles
 
 HU = texts(SOURCE / "hu-insurance-portal.yaml")
 KK = texts(SOURCE / "kk-insurance-cabinet.yaml")
-BG_OPENING = [INTRO, EIK]
 
 
 def hu(step: str, field: str = "text") -> str:
@@ -74,7 +74,9 @@ async def test_kk_customer_after_the_end_gets_the_kk_flow_again(
 async def test_someone_who_never_started_a_flow_still_gets_the_default(tmp_path: Path) -> None:
     async with running_bot(make_settings(tmp_path)) as bot:
         assert await bot.customer(language_code="bg").send("/start") == [
-            t(m, "bg") for m in BG_OPENING
+            t(INTRO, "bg"),
+            notice_text("bg"),
+            t(EIK, "bg"),
         ]
 
 

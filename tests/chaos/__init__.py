@@ -57,11 +57,11 @@ applied twice
     taken as a wrong code), plus customers mailed more than one different code (a code step
     applied twice; the same code mailed twice is a duplicated mail, not this).
 replies owed
-    The replies the walk expects for the updates sent: /start → intro + EIK question; wrong EIK
-    → "an EIK has 9 or 13 digits…"; EIK → e-mail question; e-mail → code prompt (with its
-    buttons); "send a new code" → "you can ask for a new code in N seconds"; PIN → the
-    hand-off link (a url or web_app button). Told apart by their buttons and English texts
-    (``harness.kind_of``).
+    The replies the walk expects for the updates sent: /start → intro + privacy notice + EIK
+    question; wrong EIK → "an EIK has 9 or 13 digits…"; EIK → e-mail question; e-mail → code
+    prompt (with its buttons); "send a new code" → "you can ask for a new code in N seconds";
+    PIN → the hand-off link (a url or web_app button). Told apart by their buttons and English
+    texts (``harness.kind_of``).
 replies delivered / duplicated
     Owed replies seen at least once by the Bot API server / extra copies of them (allowed, as
     at-least-once delivery may duplicate: counted and printed). Replies that are none of the

@@ -92,7 +92,7 @@ def write_crm(path: Path, customers: int) -> Path:
 # early: a wait notice), the PIN from the mail. Each update owes these replies, in this order.
 STEPS = ("start", "wrong_eik", "eik", "email", "resend", "pin")
 OWED: dict[str, tuple[str, ...]] = {
-    "start": ("intro", "ask_eik"),
+    "start": ("intro", "notice", "ask_eik"),
     "wrong_eik": ("eik_invalid",),
     "eik": ("ask_email",),
     "email": ("code_prompt",),
@@ -124,6 +124,7 @@ def kind_of(message: JSON) -> str:
 
 
 KINDS = (
+    ("notice", r"before we start"),  # the privacy notice (issue 20)
     ("intro", r"welcome"),
     ("ask_eik", r"step 1 of"),
     ("eik_invalid", r"check digit|digits only"),

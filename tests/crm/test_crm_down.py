@@ -22,6 +22,7 @@ from tests.bot.test_kk_flow_telegram import SHOWN as KK_SHOWN
 from tests.bot.test_kk_flow_telegram import opened, start, text
 from tests.crm.conftest import live_settings
 from tests.crm.server import FakeCrm
+from tests.notice import notice_text
 
 pytestmark = pytest.mark.crm
 DOWN = navigation.LOOKUP_DOWN
@@ -42,7 +43,11 @@ async def test_bg_customer_is_told_to_try_again_and_nothing_is_lost(
     )
     async with running_bot(settings) as bot:
         alice = bot.customer(language_code=locale)
-        assert await alice.send("/start") == [t(INTRO, locale), t(EIK, locale)]
+        assert await alice.send("/start") == [
+            t(INTRO, locale),
+            notice_text(locale),
+            t(EIK, locale),
+        ]
         assert await alice.send("175074752") == [t(EMAIL, locale)]
         crm.behaviour, crm.slow_seconds = behaviour, 2.0
         assert await alice.send("demo@example.com") == [t(DOWN, locale)]

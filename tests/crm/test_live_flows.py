@@ -28,6 +28,7 @@ from tests.bot.test_pl_flow_telegram import (
 from tests.conftest import make_settings
 from tests.crm.conftest import live, live_settings
 from tests.crm.server import FakeCrm
+from tests.notice import notice_text
 from tests.support.helpers import register, support_bot
 from tests.support.test_tickets_forum import check_topic_and_card, file_first_ticket
 
@@ -78,7 +79,10 @@ async def test_de_flow_after_a_sync_asks_the_crm_for_the_edition(
         alice = de.bot.customer(user_id=601, language_code="de")
         limits = {"min": 4, "max": 30}
         token = await de.invite("de", None, customer)
-        assert await alice.send(f"/start {token}") == [de.t(de_text("username"), "de", **limits)]
+        assert await alice.send(f"/start {token}") == [
+            notice_text("de"),
+            de.t(de_text("username"), "de", **limits),
+        ]
         # the CRM says solo: user name -> visibility -> password
         assert await alice.send("praxis.solo") == [de.t(de_text("visibility"), "de")]
     assert "customers/contracts" in crm.ops()

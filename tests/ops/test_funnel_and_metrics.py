@@ -114,6 +114,7 @@ async def test_funnel_numbers_of_the_known_walks(
     assert report.finished == {"cancelled": 1}
     assert report.steps == [
         StepFunnel("intro", reached=3, moved_on=3),
+        StepFunnel("privacy", reached=3, moved_on=3),
         StepFunnel("eik", reached=3, moved_on=2, re_asked=1),
         StepFunnel("email", reached=2, moved_on=1, re_asked=1, abandoned=1),
         StepFunnel("match", reached=1, moved_on=1),

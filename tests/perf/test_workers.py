@@ -106,7 +106,7 @@ async def test_two_workers_share_one_url_and_apply_each_update_once(
         starts = [api.command(user, "/start") for user in users]
         assert await asyncio.gather(*(api.deliver(update) for update in starts)) == [200] * 20
         for user in users:  # the webhook answers at the commit; the replies follow
-            await _messages(api, user, 2)  # intro + the EIK question
+            await _messages(api, user, 3)  # intro, the privacy notice, the EIK question
 
         # Each customer answers; every answer is delivered twice at once (a webhook retry
         # racing the original, possibly on the other worker): applied once.
@@ -114,7 +114,7 @@ async def test_two_workers_share_one_url_and_apply_each_update_once(
         twice = [api.deliver(update) for update in answers for _ in range(2)]
         assert await asyncio.gather(*twice) == [200] * 40
         for user in users:
-            texts = await _messages(api, user, 3)
+            texts = await _messages(api, user, 4)
             assert "e-mail" in texts[-1]
 
 
@@ -136,7 +136,7 @@ async def test_a_worker_that_dies_is_started_again(tmp_path: Path, app_redis: st
             await asyncio.sleep(0.05)
         update = api.command(9200, "/start")
         assert await api.deliver(update) == 200
-        await _messages(api, 9200, 2)
+        await _messages(api, 9200, 3)  # intro, the privacy notice, the EIK question
 
 
 def test_workers_need_the_webhook(capsys: pytest.CaptureFixture[str]) -> None:
