@@ -20,6 +20,7 @@ from dialogs.state import ConversationState
 from tests.bot.harness import Customer, RunningBot, running_bot
 from tests.bot.test_bg_flow_telegram import CODE, EIK, EMAIL, INTRO, t
 from tests.conftest import make_settings
+from tests.notice import notice_text
 
 pytestmark = pytest.mark.cluster
 BG = "bg-subscription-portal.yaml"
@@ -53,7 +54,7 @@ async def two_workers(
 
 async def walk_to_the_email_question(old: RunningBot, locale: str) -> None:
     customer = old.customer(USER, locale)
-    assert await customer.send("/start") == [t(INTRO, locale), t(EIK, locale)]
+    assert await customer.send("/start") == [t(INTRO, locale), notice_text(locale), t(EIK, locale)]
     assert await customer.send("175074752") == [t(EMAIL, locale)]
 
 
