@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import metrics
 from bot.config import Settings
 from bot.deliver import ChatDeliverer
-from bot.delivered import DeliveredLedger
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
@@ -220,7 +219,6 @@ async def build_app(
         retain_finished_days=settings.retain_finished_days,
     )
     codec = SealedCodec(secret.encode())
-    delivered = DeliveredLedger()  # the dispatcher's marks, settled by the next commit
     engine: Engine = InvitationEngine(
         flows,
         store,
@@ -229,7 +227,6 @@ async def build_app(
         default_flow=settings.default_flow,
         codec=codec,
         observer=TurnRecorder(funnel, secret.encode(), clock),
-        marks=delivered,
     )
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
@@ -265,11 +262,7 @@ async def build_app(
     if isinstance(channel, TerminalChannel):
         screen = TerminalScreen(catalogs, out=channel.out)
         dispatcher = Dispatcher(
-            owed,
-            codec,
-            ChatDeliverer(screen.send, effects),
-            channel="terminal",
-            ledger=delivered,
+            owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
         )
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
@@ -277,10 +270,10 @@ async def build_app(
 
         passing, final = _telegram_failures()
         deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
-        dispatcher = Dispatcher(owed, codec, deliverer, ledger=delivered)
+        dispatcher = Dispatcher(owed, codec, deliverer)
         transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
-        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects), ledger=delivered)
+        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
     app = App(
         settings,
         db,

@@ -11,10 +11,9 @@ Durability comes from the store, not from this process:
 * the committer holds the conversation's delivery lease (``CommitResult.LEAD``), renewed while
   it delivers; a commit behind undelivered items only queues them, and the holder's
   :meth:`~dialogs.ports.OwedStore.settle` hands them over, in order;
-* done items are settled (deleted) in batches: by the conversation's next commit, which
-  carries them (:mod:`bot.delivered`: a conversation that goes on needs no settle of its
-  own), else when its lanes are empty and :data:`LINGER_SECONDS` passed with nothing new,
-  and with every lease renewal;
+* done items are settled (deleted) in batches: when the conversation's lanes are empty and
+  :data:`LINGER_SECONDS` passed with nothing new (a conversation that goes on settles several
+  turns at once), and with every lease renewal;
 * a process that dies leaves its leases to run out; every process claims ended leases every
   :data:`SWEEP_SECONDS` and delivers what is still owed. An item sent but not yet settled when
   its process died is sent again: the one way a customer sees a duplicate.
@@ -37,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot import metrics
-from bot.delivered import DeliveredLedger
 from bot.outbox import IN_BACKGROUND
 from dialogs import effects as fx
 from dialogs.events import ConversationKey
@@ -78,6 +76,7 @@ class _Conversation:
         default_factory=lambda: {CHAT: deque(), SLOW: deque()}
     )
     known: set[str] = field(default_factory=set)
+    done: list[str] = field(default_factory=list)
     notices: list[Reply] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,7 +112,6 @@ class Dispatcher:
         deliverer: Deliverer,
         *,
         channel: str = "telegram",
-        ledger: DeliveredLedger | None = None,
         lease_seconds: float = LEASE_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         linger_seconds: float = LINGER_SECONDS,
@@ -122,7 +120,6 @@ class Dispatcher:
         self.codec = codec
         self.deliverer = deliverer
         self.channel = channel  # where replies go (the metrics' label)
-        self.ledger = ledger or DeliveredLedger()  # shared with the engine (bot/app.py)
         self.lease_seconds = lease_seconds
         self.sweep_seconds = sweep_seconds
         self.linger_seconds = linger_seconds
@@ -205,13 +202,9 @@ class Dispatcher:
 
     async def _mark_done(self, conversation: _Conversation) -> list[tuple[str, bytes]]:
         """Settle what was delivered so far; what the store still owes comes back."""
-        key = conversation.key
-        done = self.ledger.take(key)
-        try:
-            remaining = await self.store.settle(key, done)
-        except BaseException:
-            self.ledger.give_back(key, done)
-            raise
+        done = list(conversation.done)
+        remaining = await self.store.settle(conversation.key, done)
+        del conversation.done[: len(done)]
         conversation.known.difference_update(done)  # gone from the store: ids may come again
         return remaining
 
@@ -250,7 +243,7 @@ class Dispatcher:
             await self._deliver(conversation, item)
             queue.popleft()
             if item.id:
-                self.ledger.add(item.key, item.id)
+                conversation.done.append(item.id)
             if lane == CHAT and conversation.notices and (not queue or queue[0].turn != item.turn):
                 notices, conversation.notices = conversation.notices, []
                 await self._deliver(conversation, OwedItem("", item.key, item.locale, notices))
@@ -340,7 +333,7 @@ class Dispatcher:
         leased = [c for c in self._active.values() if c.leased]
         await self.store.renew([c.key for c in leased])
         for conversation in leased:  # what was done so far, for a takeover to skip
-            if self.ledger.has(conversation.key) and not conversation.empty():
+            if conversation.done and not conversation.empty():
                 await self._mark_done(conversation)
 
     # -- stopping ------------------------------------------------------------------------
@@ -363,9 +356,8 @@ class Dispatcher:
         await asyncio.gather(*(c.task for c in left if c.task), return_exceptions=True)
         with contextlib.suppress(Exception):
             for conversation in left:
-                done = self.ledger.take(conversation.key)
-                if conversation.leased and done:
-                    await self.store.settle(conversation.key, done)
+                if conversation.leased and conversation.done:
+                    await self.store.settle(conversation.key, conversation.done)
             await self.store.renew([c.key for c in left if c.leased], end=True)
         if left:
             log.info("stopping with %s conversation(s) still owed; left to the next", len(left))

@@ -23,7 +23,7 @@ from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import N_, Catalogs, negotiate
 from dialogs.owed import OwedCodec
-from dialogs.ports import Clock, DeliveredMarks, Invitation, StateStore, TurnObserver
+from dialogs.ports import Clock, Invitation, StateStore, TurnObserver
 from dialogs.replies import Reply, Text
 from dialogs.steps.handoff import token_hash
 from dialogs.steps.link import VERIFY_PATH, link_signal, new_token
@@ -98,16 +98,9 @@ class InvitationEngine(Engine):
         default_flow: str | None = None,
         codec: OwedCodec | None = None,
         observer: TurnObserver | None = None,
-        marks: DeliveredMarks | None = None,
     ) -> None:
         super().__init__(
-            flows,
-            store,
-            services,
-            default_flow=default_flow,
-            codec=codec,
-            observer=observer,
-            marks=marks,
+            flows, store, services, default_flow=default_flow, codec=codec, observer=observer
         )
         self.invitations = invitations
 

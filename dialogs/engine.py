@@ -30,7 +30,7 @@ from dialogs.help_ticket import BACK_BUTTON, follow_help_ticket, waiting_questio
 from dialogs.i18n import N_, negotiate
 from dialogs.navigation import Navigator
 from dialogs.owed import JsonCodec, OwedCodec, OwedItem, commit_nonce, owed_items
-from dialogs.ports import CommitResult, DeliveredMarks, StateStore, TurnObserver
+from dialogs.ports import CommitResult, StateStore, TurnObserver
 from dialogs.privacy import BUTTON_PREFIX as FORGET_PREFIX
 from dialogs.privacy import forget_button
 from dialogs.replies import Reply, Text
@@ -73,7 +73,6 @@ class Engine:
         max_attempts: int = 16,
         codec: OwedCodec | None = None,
         observer: TurnObserver | None = None,
-        marks: DeliveredMarks | None = None,
     ) -> None:
         self.flows = flows
         self.store = store
@@ -82,7 +81,6 @@ class Engine:
         self.max_attempts = max_attempts
         self.codec = codec or JsonCodec()
         self.observer = observer
-        self.marks = marks  # what the dispatcher delivered: settled by the next commit
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, event: Event, *, silent: bool = False) -> Outcome:
@@ -139,15 +137,9 @@ class Engine:
                 nonce=commit_nonce(turn.now),
             )
             owed = [(item.id, self.codec.encode(item)) for item in items]
-            settled = self.marks.take(event.key) if self.marks is not None else []
-            result = CommitResult.CONFLICT
-            try:
-                result = await self.store.commit(
-                    event.key, snapshot.version, data, event.update_id, owed, settled=settled
-                )
-            finally:
-                if settled and not result and self.marks is not None:
-                    self.marks.give_back(event.key, settled)  # not forgotten: settle later
+            result = await self.store.commit(
+                event.key, snapshot.version, data, event.update_id, owed
+            )
             if result:
                 return Outcome(
                     tuple(turn.replies),

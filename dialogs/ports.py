@@ -73,15 +73,11 @@ class StateStore(Protocol):
         data: bytes,
         update_id: int | None,
         owed: Sequence[tuple[str, bytes]] = (),
-        *,
-        settled: Sequence[str] = (),
     ) -> CommitResult:
         """Write ``data`` as version ``expected_version + 1`` if the stored version is still
         ``expected_version``; remember ``update_id``; refresh the TTL; and, in the same
         transaction, keep the ``owed`` items (id, sealed item: :mod:`dialogs.owed`) until
-        they are settled, and forget the ``settled`` ones (earlier turns' items delivered
-        meanwhile: a conversation that goes on needs no settle of its own). CONFLICT (false)
-        when another writer got there first; nothing is written or forgotten then."""
+        they are settled. CONFLICT (false) when another writer got there first."""
         ...
 
     async def delete(self, key: ConversationKey) -> None: ...
@@ -102,19 +98,6 @@ class StateStore(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class DeliveredMarks(Protocol):
-    """Items this process delivered and has not settled yet, per conversation (the
-    dispatcher's): the conversation's next commit forgets them in the store."""
-
-    def take(self, key: ConversationKey) -> list[str]:
-        """The ids delivered so far, no longer kept here (the caller settles them)."""
-        ...
-
-    def give_back(self, key: ConversationKey, ids: Sequence[str]) -> None:
-        """``ids`` taken but not settled (the commit did not happen): kept again."""
-        ...
 
 
 class OwedStore(Protocol):

@@ -65,8 +65,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
 # KEYS: state, seen, owed, owed index. ARGV: expected version, data, ttl ms, update_id ('' when
-# none), seen_limit, lease ms, index member, n, n ids settled (delivered earlier turns' items),
-# then owed item id/blob pairs.
+# none), seen_limit, lease ms, index member, then owed item id/blob pairs.
 # Returns 0 on a version conflict, else 1 (written; this caller delivers what is owed) or 2
 # (written; an earlier turn's delivery is under way and takes these items too).
 _COMMIT_LUA = (
@@ -83,15 +82,11 @@ if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-local settled = tonumber(ARGV[8])
-if settled > 0 then
-  redis.call('HDEL', KEYS[3], unpack(ARGV, 9, 8 + settled))
-end
-if #ARGV < 10 + settled then
+if #ARGV < 9 then
   return 1
 end
 local lead = redis.call('EXISTS', KEYS[3]) == 0
-redis.call('HSET', KEYS[3], unpack(ARGV, 9 + settled))
+redis.call('HSET', KEYS[3], unpack(ARGV, 8))
 """
     + _NOW_LUA
     + """
@@ -274,8 +269,6 @@ class RedisStateStore:
         data: bytes,
         update_id: int | None,
         owed: Sequence[tuple[str, bytes]] = (),
-        *,
-        settled: Sequence[str] = (),
     ) -> CommitResult:
         pairs = [part for item in owed for part in item]
         reply: Any = await self._lane(key).script(
@@ -288,8 +281,6 @@ class RedisStateStore:
             self._seen_limit,
             self._lease_ms,
             str(key),
-            len(settled),
-            *settled,
             *pairs,
         )
         return CommitResult(int(reply))

@@ -239,8 +239,6 @@ class SqlStateStore:
         data: bytes,
         update_id: int | None,
         owed: Sequence[tuple[str, bytes]] = (),
-        *,
-        settled: Sequence[str] = (),
     ) -> CommitResult:
         now = self._clock()
         name = str(key)
@@ -262,10 +260,6 @@ class SqlStateStore:
                     # A duplicate id raises IntegrityError and rolls the state write back.
                     await conn.execute(_MARK_SEEN, params)
                     await conn.execute(self._trim, params)
-                if settled:
-                    await conn.execute(
-                        delete(OWED).where(OWED.c.key == name).where(OWED.c.item_id.in_(settled))
-                    )
                 if owed:
                     rows = [{"k": name, "i": item, "d": blob} for item, blob in owed]
                     await conn.execute(_INSERT_OWED, rows)

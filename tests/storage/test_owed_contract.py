@@ -48,24 +48,6 @@ async def test_a_commit_behind_undelivered_items_only_queues_them(store: StateSt
     )
 
 
-async def test_the_next_commit_settles_what_was_delivered_of_earlier_turns(
-    store: StateStore,
-) -> None:
-    first = [("000000000001.000", b"reply"), ("000000000001.001", b"mail")]
-    assert await store.commit(KEY, 0, b"a", 1, first)
-    # A conflicting commit forgets nothing.
-    assert not await store.commit(KEY, 0, b"x", 9, settled=["000000000001.000"])
-    assert await owed(store).owed(KEY) == first
-    # The reply was delivered; the mail is still on its way.
-    second = [("000000000002.000", b"next reply")]
-    assert await store.commit(KEY, 1, b"b", 2, second, settled=["000000000001.000"])
-    assert await owed(store).owed(KEY) == [first[1], *second]
-    # Everything delivered, and the turn owes nothing: the lease ends with the settle.
-    assert await store.commit(KEY, 2, b"c", 3, settled=["000000000001.001", "000000000002.000"])
-    assert await owed(store).settle(KEY, []) == []
-    assert await owed(store).claim() == []
-
-
 async def test_a_commit_that_owes_nothing_takes_no_lease(store: StateStore) -> None:
     assert await store.commit(KEY, 0, b"a", 1) is CommitResult.LEAD
     assert await owed(store).owed(KEY) == []
