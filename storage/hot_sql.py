@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import asyncpg
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
@@ -163,14 +164,19 @@ class AsyncpgPath:
         return None if row is None else tuple(row)
 
     async def execute(self, statement: Executable, values: Mapping[str, Any]) -> None:
+        """Raises SQLAlchemy's ``IntegrityError`` for a violated constraint, as the SQLAlchemy
+        path does (callers treat a row stored by an earlier try as stored)."""
         compiled = self._compile(statement)
         pool = await self._ready()
-        async with pool.acquire() as connection:  # asyncpg autocommits outside a transaction
-            if self._pooled:
-                async with connection.transaction():
+        try:
+            async with pool.acquire() as connection:  # asyncpg autocommits outside a transaction
+                if self._pooled:
+                    async with connection.transaction():
+                        await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
+                else:
                     await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
-            else:
-                await connection.execute(compiled.sql, *(values[n] for n in compiled.names))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(compiled.sql, None, exc) from None
 
     async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
         """asyncpg's ``executemany``: one prepared statement, the rows pipelined in binary,

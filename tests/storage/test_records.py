@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.events import ConversationKey
@@ -199,6 +200,16 @@ async def test_token_is_single_use(records: SqlRecords) -> None:
     assert after is not None
     assert after.used_at == NOW + 1
     assert not after.usable(NOW + 2)
+
+
+async def test_a_token_stored_twice_is_an_integrity_error_on_every_path(
+    records: SqlRecords,
+) -> None:
+    """The effect runner counts a token stored by an earlier try as stored (bot/effects.py):
+    asyncpg's own error on the PostgreSQL hot path is SQLAlchemy's, as on the other paths."""
+    await _store(records, "twice")
+    with pytest.raises(IntegrityError):
+        await _store(records, "twice")
 
 
 async def test_expired_or_wrong_purpose_token_is_refused(records: SqlRecords) -> None:
