@@ -26,6 +26,7 @@ from storage.hot_sql import hot_path
 from storage.records import SqlRecords
 
 INTRO, ASK_EIK, BAD_EIK = "Welcome!", "Step 1 of 3: your EIK.", "An EIK has 9 or 13 digits."
+NOTICE = "Your EIK and e-mail are used only to register you: https://example.com/privacy"
 ASK_EMAIL, NO_MATCH, WAIT = "Your e-mail?", "No match.", "You can ask for a new code soon."
 CODE, WRONG, HANDOFF = "Enter the PIN.", "Wrong PIN.", "Create your password here."
 
@@ -93,6 +94,7 @@ def _router(records: SqlRecords, pins: PinBox) -> Any:
         await state.clear()
         await state.set_state(Reg.eik)
         await message.answer(INTRO)
+        await message.answer(NOTICE)
         await message.answer(ASK_EIK)
 
     @router.message(Reg.eik, F.text)

@@ -55,7 +55,7 @@ _BUTTONS = {
 _LINK = {"text": ".", "reply_markup": {"inline_keyboard": [[{"text": "a", "url": "https://x"}]]}}
 # The replies the walk expects at each of its six steps, so the same customers can drive it.
 _CANNED: dict[int, list[dict[str, Any]]] = {
-    1: [_TEXT, _TEXT],
+    1: [_TEXT, _TEXT, _TEXT],  # intro, privacy notice, the EIK question
     2: [_TEXT],
     3: [_TEXT],
     4: [_BUTTONS],
