@@ -29,6 +29,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import pytest
 import yaml
 from aiohttp import web
 from redis.asyncio import Redis
@@ -37,6 +38,11 @@ from tests.delivery.servers import Mailbox, smtp_server
 from tests.fakebotapi import JSON, FakeBotApi
 
 ONBOARD = Path(sys.executable).with_name("onboard")  # the installed console script
+NEEDS_REDIS_SERVER = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="redis-server is not on PATH: the test starts (and stops) a Redis of its own",
+)
+
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "7000000002:CHAOSchaosCHAOSchaosCHAOSchaosCHAOSch"
 WEBHOOK_SECRET = "chaos-webhook-secret"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import signal
 from collections import Counter
 from pathlib import Path
@@ -16,6 +15,7 @@ import asyncpg
 import pytest
 
 from tests.chaos.harness import (
+    NEEDS_REDIS_SERVER,
     PG_ADMIN_DSN,
     Scene,
     Tally,
@@ -24,13 +24,7 @@ from tests.chaos.harness import (
     run_scenario,
 )
 
-pytestmark = [
-    pytest.mark.chaos,
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None,
-        reason="redis-server is not on PATH: the chaos tests start (and stop) a Redis of their own",
-    ),
-]
+pytestmark = [pytest.mark.chaos, NEEDS_REDIS_SERVER]
 
 # The supervisor restarts a dead worker, but gives up after 5 restarts within a minute.
 KILLS = 5

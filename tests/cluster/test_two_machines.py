@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from tests.chaos.harness import (
+    NEEDS_REDIS_SERVER,
     TOKEN,
     WEBHOOK_PATH,
     Bot,
@@ -36,13 +37,7 @@ from tests.chaos.harness import (
 from tests.cluster.servers import machine_of, nginx, pgbouncer
 from tests.delivery.servers import Mailbox, smtp_server
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None,
-        reason="redis-server is not on PATH: the test starts (and stops) a Redis of its own",
-    ),
-]
+pytestmark = [pytest.mark.cluster, NEEDS_REDIS_SERVER]
 CUSTOMERS = 20
 WALKS_SECONDS = 90.0
 
