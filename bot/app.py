@@ -58,7 +58,7 @@ class TelegramChannel:
     client the replies go through (bot/telegram/client.py; its owner closes it)."""
 
     bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
-    limiter: Any = None  # bot.telegram.ratelimit.OutgoingLimiter
+    limiter: Any = None  # bot.telegram.ratelimit.Pacer (its owner closes it)
     api: Any = None  # bot.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
 
 

@@ -234,6 +234,8 @@ async def run(
     finally:
         await app.close()
         await api.close()
+        if limiter is not None:
+            await limiter.close()
     return 0
 
 
@@ -325,8 +327,8 @@ async def web_pages(settings: Settings) -> int:
         request=metered(HTTPXRequest()),
     )
     api = BotApiClient(AiohttpPoster(base, token))
-    channel = TelegramChannel(bot, outgoing_limiter(settings), api)
-    app = await build_app(settings, channel=channel)
+    limiter = outgoing_limiter(settings)
+    app = await build_app(settings, channel=TelegramChannel(bot, limiter, api))
     try:
         await connect(bot, base)
         async with bot:
@@ -334,6 +336,8 @@ async def web_pages(settings: Settings) -> int:
     finally:
         await app.close()
         await api.close()
+        if limiter is not None:
+            await limiter.close()
     return 0
 
 

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     telegram_rate_limits: bool = Field(
         True, description="Pace outgoing messages (1/s per chat, 20/min per group, 30/s in all)"
     )
+    telegram_chat_rate: float = Field(
+        1.0, ge=0.01, le=100, description="Messages a second to one private chat (burst of 3)"
+    )
+    telegram_group_per_minute: int = Field(
+        20, ge=1, le=1000, description="Messages to one group or channel in any minute"
+    )
+    telegram_bot_rate: float = Field(
+        30.0, ge=0.1, le=1000, description="Messages a second from the bot to all chats"
+    )
     host: str = Field("127.0.0.1", description="Address the web server listens on")
     port: int = Field(8080, ge=1, le=65535, description="Port of the web server (webhook + pages)")
     public_url: str = Field("", description="Base URL of the web pages; unset = http://HOST:PORT")
@@ -251,6 +260,8 @@ def _expected(error: Any) -> str:
     kind, context = error["type"], error.get("ctx") or {}
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return "must be a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "must be a number"
     if kind in ("bool_parsing", "bool_type"):
         return "must be true or false"
     if kind == "greater_than_equal":

@@ -9,7 +9,9 @@ second). Slots are booked synchronously in call order, so a chat's messages keep
 and nothing is dropped: a limited message waits. A 429 holds the bucket that was hit (the
 chat's, or the bot's) past ``retry_after``, so everything queued behind it waits too.
 
-The limits are per process: with N webhook workers each takes 1/N of the bot-wide rate.
+Without Redis the limits are per process: with N webhook workers each takes 1/N of the
+bot-wide rate. With ``REDIS_URL`` set they are kept in Redis instead, shared by every worker on
+every machine (bot/telegram/shared_pacing.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,21 @@ MESSAGE_METHODS = frozenset(
     }
 )
 """Calls that post something into a chat (what Telegram's limits count)."""
+
+
+class Pacer(Protocol):
+    """What the sender needs of the limits: in process (:class:`OutgoingLimiter`) or shared
+    in Redis (:class:`bot.telegram.shared_pacing.SharedPacer`)."""
+
+    async def wait(self, chat_id: int | str | None) -> None:
+        """Return when a message to ``chat_id`` may be sent."""
+        ...
+
+    async def hold(self, chat_id: int | str | None, seconds: float) -> None:
+        """Telegram said 429: nothing to the chat (or at all, for ``None``) for ``seconds``."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Bucket(Protocol):
@@ -191,6 +208,12 @@ class OutgoingLimiter:
         bucket = self.bot if chat_id is None else self._chat(chat_id)
         bucket.pause_until(until)
 
+    async def hold(self, chat_id: int | str | None, seconds: float) -> None:
+        self.retry_after(chat_id, seconds)
+
+    async def close(self) -> None:
+        """Nothing of its own to close."""
+
     def _sweep(self, now: float) -> None:
         """Forget chats whose bucket is full again."""
         if now < self._next_sweep:
@@ -200,8 +223,26 @@ class OutgoingLimiter:
             del self.chats[chat]
 
 
-def outgoing_limiter(settings: Settings, *, workers: int = 1) -> OutgoingLimiter | None:
-    """The limiter of one process of ``workers``, or None when the settings switch it off."""
+def limits_of(settings: Settings) -> Limits:
+    """Telegram's limits as the settings tell them (TELEGRAM_CHAT_RATE and the like)."""
+    return Limits(
+        chat_rate=settings.telegram_chat_rate,
+        group_limit=settings.telegram_group_per_minute,
+        bot_rate=settings.telegram_bot_rate,
+    )
+
+
+def outgoing_limiter(settings: Settings, *, workers: int = 1) -> Pacer | None:
+    """The pacing of one process of ``workers``: shared in Redis when REDIS_URL is set (all
+    workers of all machines, so ``workers`` does not matter), else this process's share; None
+    when the settings switch it off."""
     if not settings.telegram_rate_limits:
         return None
-    return OutgoingLimiter(Limits().per_worker(workers))
+    if settings.redis_url:
+        from bot.telegram.shared_pacing import SharedPacer  # noqa: PLC0415 - only with Redis
+
+        token = settings.bot_token.get_secret_value() if settings.bot_token else "0:"
+        return SharedPacer.from_url(
+            settings.redis_url, int(token.split(":", 1)[0]), limits_of(settings)
+        )
+    return OutgoingLimiter(limits_of(settings).per_worker(workers))

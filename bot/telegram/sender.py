@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.telegram.client import BotApiClient, plain
-from bot.telegram.ratelimit import MESSAGE_METHODS, OutgoingLimiter
+from bot.telegram.ratelimit import MESSAGE_METHODS, Pacer
 from bot.telegram.render import Outgoing, TelegramRenderer
 from dialogs.replies import Document, Reply
 
@@ -42,7 +42,7 @@ class TelegramSender:
         bot: Bot,
         renderer: TelegramRenderer,
         *,
-        limiter: OutgoingLimiter | None = None,
+        limiter: Pacer | None = None,
         client: BotApiClient | None = None,
     ) -> None:
         self.bot = bot
@@ -115,7 +115,7 @@ class TelegramSender:
                 if attempts >= RETRY_AFTER_ATTEMPTS:
                     raise
                 if limiter is not None:
-                    limiter.retry_after(chat_id, seconds)
+                    await limiter.hold(chat_id, seconds)
                 else:
                     await asyncio.sleep(seconds)
 
