@@ -4,10 +4,15 @@ transport and the loopback Bot API is in tests/support)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from bot.telegram.ratelimit import Limits, OutgoingLimiter
+from bot.config import load_settings
+from bot.telegram.ratelimit import Limits, OutgoingLimiter, outgoing_limiter
+from bot.telegram.shared_pacing import SharedPacer
+from dialogs.errors import ConfigError
+from tests.conftest import make_settings
 
 
 class VirtualClock:
@@ -102,3 +107,43 @@ async def test_wait_sleeps_for_the_booked_delay() -> None:
 def test_each_of_n_workers_takes_a_share_of_the_bot_wide_rate() -> None:
     assert Limits().per_worker(3).bot_rate == pytest.approx(10)
     assert Limits().per_worker(3).group_limit == 20
+
+
+async def test_the_settings_choose_the_pacing(tmp_path: Path) -> None:
+    token = "123456:ABCdef"
+    alone = outgoing_limiter(make_settings(tmp_path, bot_token=token), workers=2)
+    assert isinstance(alone, OutgoingLimiter)
+    assert alone.limits.bot_rate == pytest.approx(15)  # this process's share
+    tuned = make_settings(
+        tmp_path,
+        bot_token=token,
+        redis_url="redis://127.0.0.1:6379/0",
+        telegram_chat_rate=2.5,
+        telegram_group_per_minute=10,
+        telegram_bot_rate=12,
+    )
+    shared = outgoing_limiter(tuned, workers=2)
+    assert isinstance(shared, SharedPacer)  # in Redis: all workers share the whole rate
+    assert (shared.limits.chat_rate, shared.limits.group_limit) == (2.5, 10)
+    assert shared.limits.bot_rate == pytest.approx(12)
+    await shared.close()
+    off = make_settings(tmp_path, bot_token=token, telegram_rate_limits=False)
+    assert outgoing_limiter(off) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("TELEGRAM_CHAT_RATE", "0", "TELEGRAM_CHAT_RATE must be at least 0.01, got '0'"),
+        ("TELEGRAM_CHAT_RATE", "fast", "TELEGRAM_CHAT_RATE must be a number, got 'fast'"),
+        ("TELEGRAM_GROUP_PER_MINUTE", "0", "TELEGRAM_GROUP_PER_MINUTE must be at least 1, got '0'"),
+        ("TELEGRAM_BOT_RATE", "5000", "TELEGRAM_BOT_RATE must be at most 1000, got '5000'"),
+    ],
+)
+def test_a_wrong_pace_setting_gets_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None)
+    assert str(raised.value) == line
