@@ -12,6 +12,7 @@ from telegram.error import BadRequest, NetworkError
 
 from bot.dispatch import TryLater
 from bot.support.desk import GroupMessage
+from bot.telegram.ratelimit import PacingUnavailable
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
 
@@ -32,14 +33,16 @@ class TelegramGroup:
         self.topics = topics
 
     async def _call(self, endpoint: str, **params: object) -> Any:
-        """The sender's call; a failure that passes (the network, Telegram's 5xx) becomes
-        :class:`~bot.dispatch.TryLater`, so the owed ticket effect is tried again later
-        instead of the ticket staying out of the group."""
+        """The sender's call; a failure that passes (the network, Telegram's 5xx, the shared
+        pacing's Redis) becomes :class:`~bot.dispatch.TryLater`, so the owed ticket effect is
+        tried again later instead of the ticket staying out of the group."""
         try:
             return await self.sender.call(endpoint, **params)
         except NetworkError as exc:
             if isinstance(exc, BadRequest):
                 raise
+            raise TryLater(type(exc).__name__) from exc
+        except PacingUnavailable as exc:  # the shared pacing's Redis: not sent unpaced
             raise TryLater(type(exc).__name__) from exc
 
     async def uses_topics(self) -> bool:

@@ -48,6 +48,11 @@ MESSAGE_METHODS = frozenset(
 """Calls that post something into a chat (what Telegram's limits count)."""
 
 
+class PacingUnavailable(ConnectionError):
+    """The shared pacing (Redis) did not answer: the message is not sent now (a passing
+    failure, an outage: the dispatcher tries it again later), never sent unpaced."""
+
+
 class Pacer(Protocol):
     """What the sender needs of the limits: in process (:class:`OutgoingLimiter`) or shared
     in Redis (:class:`bot.telegram.shared_pacing.SharedPacer`)."""

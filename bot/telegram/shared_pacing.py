@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.telegram.ratelimit import Limits, Sleep
+from bot.telegram.ratelimit import Limits, PacingUnavailable, Sleep
 from storage.redis_state import Lane, Script, waiting_client
 
 # KEYS: bot calendar, bot hold, [chat bucket, chat hold]. ARGV: kind (n: no chat, p: private,
@@ -106,11 +106,6 @@ return 1
 
 _RESERVE = Script(_RESERVE_LUA)
 _HOLD = Script(_HOLD_LUA)
-
-
-class PacingUnavailable(ConnectionError):
-    """The shared pacing (Redis) did not answer: the message is not sent now (a passing
-    failure: the dispatcher tries it again later), never sent unpaced."""
 
 
 class SharedPacer:
