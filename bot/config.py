@@ -265,11 +265,16 @@ def _expected(error: Any) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return "must be true or false"
     if kind == "greater_than_equal":
-        return f"must be at least {context['ge']}"
+        return f"must be at least {_number(context['ge'])}"
     if kind == "less_than_equal":
-        return f"must be at most {context['le']}"
+        return f"must be at most {_number(context['le'])}"
     if kind == "literal_error":
         return f"must be one of {context['expected']}"
     if kind == "value_error":
         return str(context.get("error", error["msg"]))
     return str(error["msg"]).lower()
+
+
+def _number(bound: float) -> float:
+    """A bound as it was written in the settings (1000, not 1000.0)."""
+    return int(bound) if float(bound).is_integer() else bound
