@@ -40,8 +40,11 @@ class Settings(BaseSettings):
     telegram_chat_rate: float = Field(
         1.0, ge=0.01, le=100, description="Messages a second to one private chat (burst of 3)"
     )
-    telegram_group_per_minute: int = Field(
-        20, ge=1, le=1000, description="Messages to one group or channel in any minute"
+    telegram_group_limit: int = Field(
+        20, ge=1, le=1000, description="Messages to one group or channel in any window"
+    )
+    telegram_group_window_seconds: float = Field(
+        60.0, ge=1, le=3600, description="The window of TELEGRAM_GROUP_LIMIT, in seconds"
     )
     telegram_bot_rate: float = Field(
         30.0, ge=0.1, le=1000, description="Messages a second from the bot to all chats"

@@ -232,7 +232,8 @@ def limits_of(settings: Settings) -> Limits:
     """Telegram's limits as the settings tell them (TELEGRAM_CHAT_RATE and the like)."""
     return Limits(
         chat_rate=settings.telegram_chat_rate,
-        group_limit=settings.telegram_group_per_minute,
+        group_limit=settings.telegram_group_limit,
+        group_period=settings.telegram_group_window_seconds,
         bot_rate=settings.telegram_bot_rate,
     )
 

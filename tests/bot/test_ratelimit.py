@@ -119,12 +119,14 @@ async def test_the_settings_choose_the_pacing(tmp_path: Path) -> None:
         bot_token=token,
         redis_url="redis://127.0.0.1:6379/0",
         telegram_chat_rate=2.5,
-        telegram_group_per_minute=10,
+        telegram_group_limit=10,
+        telegram_group_window_seconds=30,
         telegram_bot_rate=12,
     )
     shared = outgoing_limiter(tuned, workers=2)
     assert isinstance(shared, SharedPacer)  # in Redis: all workers share the whole rate
     assert (shared.limits.chat_rate, shared.limits.group_limit) == (2.5, 10)
+    assert shared.limits.group_period == 30
     assert shared.limits.bot_rate == pytest.approx(12)
     await shared.close()
     off = make_settings(tmp_path, bot_token=token, telegram_rate_limits=False)
@@ -136,7 +138,12 @@ async def test_the_settings_choose_the_pacing(tmp_path: Path) -> None:
     [
         ("TELEGRAM_CHAT_RATE", "0", "TELEGRAM_CHAT_RATE must be at least 0.01, got '0'"),
         ("TELEGRAM_CHAT_RATE", "fast", "TELEGRAM_CHAT_RATE must be a number, got 'fast'"),
-        ("TELEGRAM_GROUP_PER_MINUTE", "0", "TELEGRAM_GROUP_PER_MINUTE must be at least 1, got '0'"),
+        ("TELEGRAM_GROUP_LIMIT", "0", "TELEGRAM_GROUP_LIMIT must be at least 1, got '0'"),
+        (
+            "TELEGRAM_GROUP_WINDOW_SECONDS",
+            "0.5",
+            "TELEGRAM_GROUP_WINDOW_SECONDS must be at least 1, got '0.5'",
+        ),
         ("TELEGRAM_BOT_RATE", "5000", "TELEGRAM_BOT_RATE must be at most 1000, got '5000'"),
     ],
 )
