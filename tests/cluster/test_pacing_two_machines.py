@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from tests.chaos.harness import (
+    NEEDS_REDIS_SERVER,
     TOKEN,
     WEBHOOK_PATH,
     Bot,
@@ -28,13 +29,7 @@ from tests.chaos.harness import (
 )
 from tests.delivery.servers import Mailbox, smtp_server
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None,
-        reason="redis-server is not on PATH: the test starts (and stops) a Redis of its own",
-    ),
-]
+pytestmark = [pytest.mark.cluster, NEEDS_REDIS_SERVER]
 CUSTOMER = 777_001
 GROUP = -1001989718457
 ASKING = 12  # customers asking for a person: one card each in the group
