@@ -63,6 +63,7 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
     try:
         async with bot:
             await drive(min(customers, in_flight), in_flight, deliver, pins.wait)
+            await app.dispatcher.settled()  # no lease left to a flushed store
             await redis.flushdb()
             pins.forget()
             with RoundTrips().installed() as trips, _profiled(profile):
