@@ -27,6 +27,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=200, help="customers talking at once")
     parser.add_argument("--records", choices=("auto", "postgresql", "sqlite"), default="auto")
     parser.add_argument("--workers", type=int, default=2, help="max workers for the HTTP run")
+    parser.add_argument(
+        "--machines", type=int, default=0, help="also 1 and N supervisors (machines), 1 worker each"
+    )
     parser.add_argument("--skip-aiogram", action="store_true", help="no aiogram reference")
     parser.add_argument("--skip-workers", action="store_true", help="no multi-worker run")
     parser.add_argument("--profile", action="store_true", help="pyinstrument the hot path")
@@ -57,7 +60,14 @@ async def _main(args: argparse.Namespace) -> int:
                 from bench import scaling as scaling_run  # noqa: PLC0415
 
                 scaling = await scaling_run.run(where, args.users, args.in_flight, args.workers)
-            return report.show(mine, base, aiogram, scaling, rss, in_flight=args.in_flight)
+            machines = None
+            if args.machines > 1:
+                from bench import machines as machines_run  # noqa: PLC0415
+
+                machines = await machines_run.run(where, args.users, args.in_flight, args.machines)
+            return report.show(
+                mine, base, aiogram, scaling, rss, in_flight=args.in_flight, machines=machines
+            )
 
 
 def main() -> int:

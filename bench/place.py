@@ -70,15 +70,18 @@ async def _postgres() -> AsyncIterator[str | None]:
 
 
 @contextlib.asynccontextmanager
-async def place(crm: Path | None, records: str = "auto") -> AsyncIterator[Place]:
-    """Redis db 12 flushed before and after; records migrated and loaded with ``crm``."""
+async def place(
+    crm: Path | None, records: str = "auto", *, redis_url: str = REDIS_URL
+) -> AsyncIterator[Place]:
+    """Redis db 12 (or ``redis_url``: a test's) flushed before and after; records migrated
+    and loaded with ``crm``."""
     with tempfile.TemporaryDirectory(prefix="onboard-bench-") as tmp:
         async with _postgres() if records != "sqlite" else contextlib.nullcontext() as pg:
             if pg is None and records == "postgresql":
                 raise SystemExit("bench: PostgreSQL at 127.0.0.1:5432 is not reachable")
             url = pg or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            where = Place(REDIS_URL, url, "postgresql" if pg else "sqlite")
-            await flush(REDIS_URL)
+            where = Place(redis_url, url, "postgresql" if pg else "sqlite")
+            await flush(redis_url)
             db = create_engine(url)
             try:
                 await migrate(db)
@@ -89,4 +92,4 @@ async def place(crm: Path | None, records: str = "auto") -> AsyncIterator[Place]
             try:
                 yield where
             finally:
-                await flush(REDIS_URL)
+                await flush(redis_url)

@@ -44,6 +44,7 @@ def show(
     rss: float,
     *,
     in_flight: int,
+    machines: dict[str, Any] | None = None,
 ) -> int:
     print()
     print(
@@ -103,7 +104,13 @@ def show(
         ok = scaling["speedup"] >= 1.7
         print(f"target speed-up of 2 workers >= 1.7x: {scaling['speedup']:.2f}x {_mark(ok)}")
         speedup = f" workers_speedup={scaling['speedup']:.2f}x lost_or_doubled={scaling['bad']}"
+    if machines is not None:
+        for line in machines["lines"]:
+            print(line)
+        speedup += f" machines_speedup={machines['speedup']:.2f}x machines_lost_or_doubled="
+        speedup += str(machines["bad"])
     failed = len(mine.failures) + (scaling["bad"] if scaling else 0)
+    failed += machines["bad"] if machines else 0
     for failure in mine.failures[:5]:
         print(f"failure: {failure}")
     print(

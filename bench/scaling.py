@@ -69,6 +69,23 @@ class Hook:
             self.writer.close()
 
 
+class Balancer:
+    """One driver connection to each server, taken in turn per update (a load balancer's
+    round robin: one customer's updates reach every machine)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.hooks = [Hook(port) for port in ports]
+        self.turn = 0
+
+    async def post(self, update: dict[str, Any]) -> int:
+        self.turn += 1
+        return await self.hooks[self.turn % len(self.hooks)].post(update)
+
+    async def close(self) -> None:
+        for hook in self.hooks:
+            await hook.close()
+
+
 async def _pin(redis: Redis, key: str) -> str:
     """The code the worker "mailed" (mail leaves in the background: wait for it a little)."""
     for _ in range(100):
@@ -79,7 +96,7 @@ async def _pin(redis: Redis, key: str) -> str:
     return "000000"
 
 
-async def _walk(index: int, hook: Hook, ids: Any, redis: Redis, stats: Stats) -> None:
+async def _walk(index: int, hook: Balancer, ids: Any, redis: Redis, stats: Stats) -> None:
     uid = FIRST_USER_ID + index
     pin_key = PIN_PREFIX + email(index)
     for step in range(UPDATES_PER_CUSTOMER):
@@ -99,7 +116,9 @@ async def _walk(index: int, hook: Hook, ids: Any, redis: Redis, stats: Stats) ->
             await hook.post(update)  # a redelivery: must not be applied again
 
 
-async def _drive(port: int, redis: Redis, customers: int, in_flight: int, first_id: int) -> Stats:
+async def _drive(
+    ports: list[int], redis: Redis, customers: int, in_flight: int, first_id: int
+) -> Stats:
     stats = Stats()
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(customers):
@@ -107,7 +126,7 @@ async def _drive(port: int, redis: Redis, customers: int, in_flight: int, first_
     ids = iter(range(first_id, first_id + 10 * customers * UPDATES_PER_CUSTOMER))
 
     async def worker() -> None:
-        hook = Hook(port)
+        hook = Balancer(ports)
         try:
             while not queue.empty():
                 await _walk(queue.get_nowait(), hook, ids, redis, stats)
@@ -156,38 +175,49 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-async def _cpu(server: int, redis: Redis) -> dict[str, float]:
-    """CPU seconds so far of the workers, the Redis server and every PostgreSQL process."""
+async def _cpu(servers: list[int], redis: Redis) -> dict[str, float]:
+    """CPU seconds so far of the supervisors and their workers, the Redis server and every
+    PostgreSQL process."""
+    processes = [pid for server in servers for pid in (server, *_children(server))]
     return {
-        "workers": sum(cpu_seconds_of(pid) for pid in [server, *_children(server)]),
+        "workers": sum(cpu_seconds_of(pid) for pid in processes),
         "redis": await redis_cpu_seconds(redis),
         "postgresql": sum(cpu_seconds_of(pid) for pid in pids_named("postgres")),
     }
 
 
-async def _one(where: Place, workers: int, customers: int, in_flight: int) -> dict[str, Any]:
-    port = _free_port()
-    command = [sys.executable, "-m", "bench.server", "--workers", str(workers)]
-    command += ["--port", str(port), "--redis-url", where.redis_url]
-    command += ["--database-url", where.database_url]
+async def measure(
+    where: Place, workers: int, customers: int, in_flight: int, *, machines: int = 1
+) -> dict[str, Any]:
+    """One run against ``machines`` supervisors of ``workers`` workers each (one Redis, one
+    database: what several machines share), the driver balancing the updates over them."""
+    ports = [_free_port() for _ in range(machines)]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603, ASYNC220
+    servers = []
+    for port in ports:
+        command = [sys.executable, "-m", "bench.server", "--workers", str(workers)]
+        command += ["--port", str(port), "--redis-url", where.redis_url]
+        command += ["--database-url", where.database_url]
+        servers.append(subprocess.Popen(command, cwd=ROOT, env=environment))  # noqa: S603, ASYNC220
+    pids = [server.pid for server in servers]
     # The driver reads PINs with as many customers in flight as the run has: a blocking pool
     # waits for a connection instead of failing past redis-py's default 100.
     redis = waiting_client(where.redis_url, max_connections=64)
     try:
-        await _wait_ready(port, server)
-        await _drive(port, redis, min(customers, in_flight), in_flight, 1)  # warm every worker
+        for port, server in zip(ports, servers, strict=True):
+            await _wait_ready(port, server)
+        await _drive(ports, redis, min(customers, in_flight), in_flight, 1)  # warm every worker
         await _settled(redis)
         await flush(where.redis_url)
-        before = await _cpu(server.pid, redis)
+        before = await _cpu(pids, redis)
         driver = time.process_time()
-        stats = await _drive(port, redis, customers, in_flight, 1_000_000)
+        stats = await _drive(ports, redis, customers, in_flight, 1_000_000)
         driver = time.process_time() - driver
-        spent = {k: v - before[k] for k, v in (await _cpu(server.pid, redis)).items()}
+        spent = {k: v - before[k] for k, v in (await _cpu(pids, redis)).items()}
         spent["driver"] = driver
         miscounted, unfinished = await _audit(redis, customers)
-        rss = max((peak_rss_of(pid) for pid in _children(server.pid)), default=0.0)
+        children = [child for pid in pids for child in _children(pid)]
+        rss = max((peak_rss_of(pid) for pid in children), default=0.0)
         return {
             "stats": stats,
             "bad": miscounted,
@@ -196,8 +226,10 @@ async def _one(where: Place, workers: int, customers: int, in_flight: int) -> di
             "cpu": {k: v / stats.updates for k, v in spent.items()},
         }
     finally:
-        server.terminate()
-        await asyncio.to_thread(server.wait, 30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            await asyncio.to_thread(server.wait, 30)
         await redis.aclose()
         await flush(where.redis_url)
 
@@ -212,7 +244,7 @@ async def _settled(redis: Redis, seconds: float = 10.0) -> None:
 
 
 async def run(where: Place, customers: int, in_flight: int, max_workers: int) -> dict[str, Any]:
-    results = {n: await _one(where, n, customers, in_flight) for n in sorted({1, max_workers})}
+    results = {n: await measure(where, n, customers, in_flight) for n in sorted({1, max_workers})}
     lines = ["", "webhook over loopback HTTP (bench.server: real supervisor + workers):"]
     rates = {}
     for n, result in results.items():
