@@ -723,10 +723,22 @@ class Scene:
     mailbox: Mailbox
 
 
-async def run_scenario(name: str, tmp: Path, chaos: Chaos, customers: int = CUSTOMERS) -> Tally:
-    """``customers`` walk the bg flow through ``onboard run --webhook --workers 2`` while
-    ``chaos`` runs (until every walk has ended); then what is owed gets ``DEADLINE`` seconds to
-    arrive, the bot is stopped, and the counts are printed and returned."""
+@dataclass
+class Stage:
+    """What the multi-process tests run against, all on loopback and all their own."""
+
+    redis: RedisServer
+    database: str  # the PostgreSQL database's name
+    database_url: str
+    api: ChaosBotApi
+    mailbox: Mailbox
+    session: aiohttp.ClientSession
+
+
+@contextlib.asynccontextmanager
+async def stage(tmp: Path) -> AsyncIterator[Stage]:
+    """A Redis of the test's own (under ``tmp``, removed afterwards), a PostgreSQL database,
+    the Bot API server, an SMTP server and an HTTP session for the webhook posts."""
     redis = RedisServer(tmp / "redis")
     await redis.start()
     try:
@@ -736,20 +748,28 @@ async def run_scenario(name: str, tmp: Path, chaos: Chaos, customers: int = CUST
             smtp_server(Mailbox()) as mailbox,
             aiohttp.ClientSession() as session,
         ):
-            env = bot_env(api, redis, database_url, mailbox.port)
-            bot = Bot(env, tmp)
-            loaded = bot.onboard("crm", "load", str(write_crm(tmp / "crm.yaml", customers)))
-            assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-            await bot.start(api)
-            telegram = Telegram(api, env["WEBHOOK_URL"], session)
-            scene = Scene(tmp, api, redis, database, bot, telegram, mailbox)
-            try:
-                return await _drive(name, scene, chaos, customers)
-            finally:
-                await bot.stop()
+            yield Stage(redis, database, database_url, api, mailbox, session)
     finally:
         await redis.stop()
         shutil.rmtree(tmp / "redis", ignore_errors=True)
+
+
+async def run_scenario(name: str, tmp: Path, chaos: Chaos, customers: int = CUSTOMERS) -> Tally:
+    """``customers`` walk the bg flow through ``onboard run --webhook --workers 2`` while
+    ``chaos`` runs (until every walk has ended); then what is owed gets ``DEADLINE`` seconds to
+    arrive, the bot is stopped, and the counts are printed and returned."""
+    async with stage(tmp) as on:
+        env = bot_env(on.api, on.redis, on.database_url, on.mailbox.port)
+        bot = Bot(env, tmp)
+        loaded = bot.onboard("crm", "load", str(write_crm(tmp / "crm.yaml", customers)))
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        await bot.start(on.api)
+        telegram = Telegram(on.api, env["WEBHOOK_URL"], on.session)
+        scene = Scene(tmp, on.api, on.redis, on.database, bot, telegram, on.mailbox)
+        try:
+            return await _drive(name, scene, chaos, customers)
+        finally:
+            await bot.stop()
 
 
 async def _drive(name: str, scene: Scene, chaos: Chaos, count: int) -> Tally:

@@ -9,25 +9,20 @@ each worker pacing alone would let four times as many cards through)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from tests.chaos.harness import (
     NEEDS_REDIS_SERVER,
-    TOKEN,
     WEBHOOK_PATH,
     Bot,
     ChaosBotApi,
-    RedisServer,
     Telegram,
     bot_env,
-    postgres_database,
+    stage,
 )
-from tests.delivery.servers import Mailbox, smtp_server
 
 pytestmark = [pytest.mark.cluster, NEEDS_REDIS_SERVER]
 CUSTOMER = 777_001
@@ -41,47 +36,37 @@ ARRIVAL_JITTER = 0.15  # a request may reach the API later than its booked time
 
 
 async def test_two_machines_share_one_chats_pace(tmp_path: Path) -> None:
-    redis = RedisServer(tmp_path / "redis")
-    await redis.start()
-    try:
-        async with (
-            postgres_database() as (_, database_url),
-            ChaosBotApi(token=TOKEN) as api,
-            smtp_server(Mailbox()) as mailbox,
-            aiohttp.ClientSession() as session,
-        ):
-            api.supergroup(GROUP, title="Support", forum=False)
-            machines = []
-            for name in "AB":
-                env = bot_env(api, redis, database_url, mailbox.port)
-                env.update(
-                    TELEGRAM_RATE_LIMITS="true",
-                    TELEGRAM_CHAT_RATE=str(RATE),
-                    TELEGRAM_GROUP_LIMIT=str(GROUP_LIMIT),
-                    TELEGRAM_GROUP_WINDOW_SECONDS=str(WINDOW),
-                    SUPPORT_CHAT_ID=str(GROUP),
-                    SUPPORT_TOPICS="off",
-                )
-                home = tmp_path / f"machine-{name}"
-                home.mkdir()
-                machines.append(Bot(env, home))
-            try:
-                for machine in machines:
-                    await machine.start(api)
-                doors = [
-                    Telegram(api, f"http://127.0.0.1:{m.port}{WEBHOOK_PATH}", session)
-                    for m in machines
-                ]
-                updates = [api.command(CUSTOMER, "/start") for _ in range(UPDATES)]
-                updates += [api.command(CUSTOMER + 1 + n, "/human") for n in range(ASKING)]
-                await asyncio.gather(*(doors[n % 2].deliver(u) for n, u in enumerate(updates)))
-                await _quiet(api, seconds=2.0)
-            finally:
-                for machine in machines:
-                    await machine.stop()
-    finally:
-        await redis.stop()
-        shutil.rmtree(tmp_path / "redis", ignore_errors=True)
+    async with stage(tmp_path) as on:
+        api = on.api
+        api.supergroup(GROUP, title="Support", forum=False)
+        machines = []
+        for name in "AB":
+            env = bot_env(api, on.redis, on.database_url, on.mailbox.port)
+            env.update(
+                TELEGRAM_RATE_LIMITS="true",
+                TELEGRAM_CHAT_RATE=str(RATE),
+                TELEGRAM_GROUP_LIMIT=str(GROUP_LIMIT),
+                TELEGRAM_GROUP_WINDOW_SECONDS=str(WINDOW),
+                SUPPORT_CHAT_ID=str(GROUP),
+                SUPPORT_TOPICS="off",
+            )
+            home = tmp_path / f"machine-{name}"
+            home.mkdir()
+            machines.append(Bot(env, home))
+        try:
+            for machine in machines:
+                await machine.start(api)
+            doors = [
+                Telegram(api, f"http://127.0.0.1:{m.port}{WEBHOOK_PATH}", on.session)
+                for m in machines
+            ]
+            updates = [api.command(CUSTOMER, "/start") for _ in range(UPDATES)]
+            updates += [api.command(CUSTOMER + 1 + n, "/human") for n in range(ASKING)]
+            await asyncio.gather(*(doors[n % 2].deliver(u) for n, u in enumerate(updates)))
+            await _quiet(api, seconds=2.0)
+        finally:
+            for machine in machines:
+                await machine.stop()
     cards = sorted(c.time for c in api.calls_to("sendMessage") if _to(c.params, GROUP))
     times = sorted(c.time for c in api.calls_to("sendMessage") if _to(c.params, CUSTOMER))
     print(f"{len(cards)} cards to the agents' group in {cards[-1] - cards[0]:.1f} s")

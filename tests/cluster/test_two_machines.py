@@ -9,19 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import shutil
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from tests.chaos.harness import (
     NEEDS_REDIS_SERVER,
-    TOKEN,
     WEBHOOK_PATH,
     Bot,
-    ChaosBotApi,
     Customer,
     RedisServer,
     Tally,
@@ -30,12 +26,12 @@ from tests.chaos.harness import (
     audit,
     bot_env,
     conversation_states,
-    postgres_database,
+    stage,
     walk,
     write_crm,
 )
 from tests.cluster.servers import machine_of, nginx, pgbouncer
-from tests.delivery.servers import Mailbox, smtp_server
+from tests.delivery.servers import Mailbox
 
 pytestmark = [pytest.mark.cluster, NEEDS_REDIS_SERVER]
 CUSTOMERS = 20
@@ -45,48 +41,37 @@ WALKS_SECONDS = 90.0
 async def test_two_machines_behind_nginx_lose_nothing_and_apply_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    redis = RedisServer(tmp_path / "redis")
-    await redis.start()
-    try:
-        async with (
-            postgres_database() as (_, database_url),
-            pgbouncer(pool_size=8) as bouncer,
-            ChaosBotApi(token=TOKEN) as api,
-            smtp_server(Mailbox()) as mailbox,
-            aiohttp.ClientSession() as session,
-        ):
-            # machine A reaches PostgreSQL directly, machine B through PgBouncer
-            pooled_url = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{bouncer}")
-            envs = [
-                bot_env(api, redis, database_url, mailbox.port),
-                bot_env(api, redis, pooled_url, mailbox.port),
-            ]
-            envs[1]["DATABASE_POOLING"] = "transaction"
-            names = {int(env["PORT"]): name for env, name in zip(envs, "AB", strict=True)}
-            async with nginx(list(names), WEBHOOK_PATH) as balancer:
-                url = f"http://127.0.0.1:{balancer.port}{WEBHOOK_PATH}"
-                machines = []
-                for env, name in zip(envs, "AB", strict=True):
-                    env.update(WEBHOOK_URL=url, FORWARDED_ALLOW_IPS="127.0.0.1")
-                    home = tmp_path / f"machine-{name}"
-                    home.mkdir()
-                    machines.append(Bot(env, home))
-                loaded = machines[0].onboard(
-                    "crm", "load", str(write_crm(tmp_path / "crm.yaml", CUSTOMERS))
-                )
-                assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-                try:
-                    for machine in machines:
-                        await machine.start(api)
-                    telegram = Telegram(api, url, session)
-                    tally, split = await _walk_and_audit(telegram, mailbox, redis, machines)
-                finally:
-                    for machine in machines:
-                        await machine.stop()
-                counts = {machine_of(u, names): n for u, n in balancer.split(WEBHOOK_PATH).items()}
-    finally:
-        await redis.stop()
-        shutil.rmtree(tmp_path / "redis", ignore_errors=True)
+    async with stage(tmp_path) as on, pgbouncer(pool_size=8) as bouncer:
+        api, redis, mailbox = on.api, on.redis, on.mailbox
+        # machine A reaches PostgreSQL directly, machine B through PgBouncer
+        pooled_url = on.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{bouncer}")
+        envs = [
+            bot_env(api, redis, on.database_url, mailbox.port),
+            bot_env(api, redis, pooled_url, mailbox.port),
+        ]
+        envs[1]["DATABASE_POOLING"] = "transaction"
+        names = {int(env["PORT"]): name for env, name in zip(envs, "AB", strict=True)}
+        async with nginx(list(names), WEBHOOK_PATH) as balancer:
+            url = f"http://127.0.0.1:{balancer.port}{WEBHOOK_PATH}"
+            machines = []
+            for env, name in zip(envs, "AB", strict=True):
+                env.update(WEBHOOK_URL=url, FORWARDED_ALLOW_IPS="127.0.0.1")
+                home = tmp_path / f"machine-{name}"
+                home.mkdir()
+                machines.append(Bot(env, home))
+            loaded = machines[0].onboard(
+                "crm", "load", str(write_crm(tmp_path / "crm.yaml", CUSTOMERS))
+            )
+            assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+            try:
+                for machine in machines:
+                    await machine.start(api)
+                telegram = Telegram(api, url, on.session)
+                tally, split = await _walk_and_audit(telegram, mailbox, redis, machines)
+            finally:
+                for machine in machines:
+                    await machine.stop()
+            counts = {machine_of(u, names): n for u, n in balancer.split(WEBHOOK_PATH).items()}
     for line in tally.lines():
         print(line)
     print(f"two machines: webhook POSTs per machine {dict(sorted(counts.items()))}; {split}")
