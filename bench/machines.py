@@ -10,11 +10,10 @@ machine's cores would bring."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from bench.place import Place
-from bench.scaling import measure
+from bench.scaling import cpu_summary, measure
 
 
 async def run(where: Place, customers: int, in_flight: int, machines: int) -> dict[str, Any]:
@@ -23,17 +22,13 @@ async def run(where: Place, customers: int, in_flight: int, machines: int) -> di
     }
     lines = ["", "machines over loopback HTTP (bench.server supervisors, 1 worker each):"]
     rates = {}
-    cores = os.cpu_count() or 1
     for n, result in results.items():
         stats = result["stats"]
         rates[n] = stats.updates / stats.elapsed
-        ceiling = cores / sum(result["cpu"].values())
         lines.append(
             f"  {n} machine(s): {rates[n]:,.0f} updates/s, p99 {stats.percentile(0.99) * 1e3:.1f}"
             f" ms, lost or doubled: {result['bad']}, unfinished: {result['unfinished']},"
-            f" HTTP failures: {len(stats.failures)}; CPU per update "
-            + ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in result["cpu"].items())
-            + f" -> {cores} cores serve at most {ceiling:,.0f} updates/s"
+            f" HTTP failures: {len(stats.failures)}; CPU per update {cpu_summary(result['cpu'])}"
         )
     bad = sum(r["bad"] + r["unfinished"] + len(r["stats"].failures) for r in results.values())
     speedup = rates[machines] / rates[1] if machines > 1 else 1.0

@@ -243,6 +243,13 @@ async def _settled(redis: Redis, seconds: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def cpu_summary(cpu: dict[str, float]) -> str:
+    """Each part's CPU per update, and the updates/s the machine's cores allow at that cost."""
+    cores = os.cpu_count() or 1
+    parts = ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in cpu.items())
+    return f"{parts} -> {cores} cores serve at most {cores / sum(cpu.values()):,.0f} updates/s"
+
+
 async def run(where: Place, customers: int, in_flight: int, max_workers: int) -> dict[str, Any]:
     results = {n: await measure(where, n, customers, in_flight) for n in sorted({1, max_workers})}
     lines = ["", "webhook over loopback HTTP (bench.server: real supervisor + workers):"]
@@ -259,11 +266,7 @@ async def run(where: Place, customers: int, in_flight: int, max_workers: int) ->
     cores = os.cpu_count() or 1
     ceilings = {n: cores / sum(result["cpu"].values()) for n, result in results.items()}
     for n, result in results.items():
-        lines.append(
-            f"    CPU per update with {n}: "
-            + ", ".join(f"{name} {seconds * 1e6:.0f} µs" for name, seconds in result["cpu"].items())
-            + f" -> {cores} cores serve at most {ceilings[n]:,.0f} updates/s"
-        )
+        lines.append(f"    CPU per update with {n}: {cpu_summary(result['cpu'])}")
     speedup = rates[max_workers] / rates[1] if max_workers > 1 else 1.0
     ceiling = ceilings[max_workers]
     lines.append(

@@ -43,7 +43,7 @@ def name() -> str:
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)`` on the chosen loop, with the collector tuned (see the module)."""
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(max(GC_YOUNG, gc.get_threshold()[0]), older, oldest)
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG, young), older, oldest)
     with asyncio.Runner(loop_factory=_factory()) as runner:
         return runner.run(main)
