@@ -109,6 +109,12 @@ HUMAN_REQUESTS = Counter(
     "Requests for a person (/human, the 'talk to a person' buttons), by where they were.",
     ["flow", "step"],
 )
+WHATSAPP_EVENTS = Counter(
+    "onboard_whatsapp_events_total",
+    "WhatsApp channel events: statuses of sent messages (sent, delivered, read, failed), "
+    "templates sent outside the 24-hour window, rate limits hit, refused webhooks.",
+    ["event"],
+)
 FUNNEL_DROPPED = Counter(
     "onboard_funnel_rows_dropped_total",
     "Funnel rows that could not be written to the database and were given up.",
@@ -146,6 +152,11 @@ def _api_calls(method: str, status: str) -> Any:
 
 def bot_api_wait(reason: str, seconds: float) -> None:
     BOT_API_WAIT.labels(reason).observe(seconds)
+
+
+def whatsapp_event(event: str) -> None:
+    """``event``: a word of ours (``status_failed``, ``template_sent``…), never an id."""
+    WHATSAPP_EVENTS.labels(event).inc()
 
 
 def ticket(kind: str, event: str) -> None:

@@ -236,6 +236,17 @@ class SendLimitRow(Base):
     last_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
 
 
+class WhatsAppWindowRow(Base):
+    """A WhatsApp conversation's last inbound message (the 24-hour window) and the numbered
+    menu last shown there (choices answered by number)."""
+
+    __tablename__ = "whatsapp_windows"
+
+    conversation: Mapped[str] = mapped_column(String(96), primary_key=True)
+    last_inbound_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    menu: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list of callback data
+
+
 class InvitationRow(Base):
     """A one-time invitation link (deep link ``/start <token>``); only the SHA-256 is kept."""
 

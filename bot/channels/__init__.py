@@ -1,0 +1,1 @@
+"""The messaging apps customers reach us on, one package each (issue 18)."""
