@@ -24,7 +24,12 @@ from typing import Any
 import aiohttp
 
 from bot import metrics
-from bot.channels.whatsapp.errors import WhatsAppError, WhatsAppUnavailable, error_for
+from bot.channels.whatsapp.errors import (
+    MediaTooLarge,
+    WhatsAppError,
+    WhatsAppUnavailable,
+    error_for,
+)
 
 GRAPH_API_BASE = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v21.0"
@@ -75,11 +80,11 @@ class GraphClient:
 
     async def download(self, media_id: str, *, max_bytes: int) -> Media:
         """The file behind ``media_id``; a file over ``max_bytes`` is refused before download
-        (:class:`~bot.channels.whatsapp.errors.WhatsAppRefused`, code 0)."""
+        (:class:`~bot.channels.whatsapp.errors.MediaTooLarge`)."""
         info = await self.media_info(media_id)
         size = int(info.get("file_size") or 0)
         if size > max_bytes:
-            raise error_for(400, 0, f"file of {size} bytes is over {max_bytes}")
+            raise MediaTooLarge(size, max_bytes)
         url = str(info.get("url") or "")
         if not url.startswith(("https://", "http://")):
             raise WhatsAppUnavailable(0, "a media answer without a URL", 200)
@@ -94,7 +99,7 @@ class GraphClient:
         if status != 200:
             raise error_for(status, 0, "media download refused")
         if len(content) > max_bytes:
-            raise error_for(400, 0, f"file is over {max_bytes} bytes")
+            raise MediaTooLarge(len(content), max_bytes)
         mime = str(info.get("mime_type") or "application/octet-stream")
         return Media(content, mime, len(content))
 

@@ -5,7 +5,8 @@
     DeliveryError (dialogs.errors)
     └── WhatsAppError              the Graph API answered with an error (code, HTTP status)
         ├── WhatsAppRefused        a request it will never accept as it is (400): final
-        │   └── WindowClosed       131047: outside the 24-hour window, only a template may go
+        │   ├── WindowClosed       131047: outside the 24-hour window, only a template may go
+        │   └── MediaTooLarge      a file over the size we accept (checked before download)
         ├── WhatsAppRateLimited    131056 (the pair rate) or 130429/80007 (throughput): wait
         ├── WhatsAppAuthError      the token is refused (401, code 190): a setting to fix
         └── WhatsAppUnavailable    no answer, or a 5xx: passing, tried again later
@@ -24,7 +25,7 @@ PAIR_RATE_LIMIT = 131056
 """Too many messages from our number to the same customer in a short time."""
 THROUGHPUT_LIMITS = frozenset({130429, 80007, 4, 80004})
 """Our number's (or the app's) messages per second were exceeded."""
-TOKEN_ERRORS = frozenset({190, 0, 10, 200})
+TOKEN_ERRORS = frozenset({190, 10, 200})
 
 
 class WhatsAppError(DeliveryError):
@@ -41,6 +42,15 @@ class WhatsAppRefused(WhatsAppError):
 
 class WindowClosed(WhatsAppRefused):
     """Error 131047: the customer-service window is closed."""
+
+
+class MediaTooLarge(WhatsAppRefused):
+    """A file over the limit we accept; ``size`` in bytes."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(0, f"file of {size} bytes is over {limit}", 400)
 
 
 class WhatsAppRateLimited(WhatsAppError):

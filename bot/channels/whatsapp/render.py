@@ -42,6 +42,8 @@ ROW_ID_LIMIT = 200
 CHOOSE = N_("Choose")
 OR_CHOOSE = N_("Please choose:")
 ANSWER_BY_NUMBER = N_("Answer with the number of your choice.")
+USE_THIS_NUMBER = N_("Use this number")
+"""The label of :data:`OWN_NUMBER` (≤ 20 characters in every language)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,10 @@ class WhatsAppRenderer:
     def _choices(
         self, body: str, buttons: list[Button], locale: str
     ) -> tuple[list[Payload], tuple[str, ...] | None]:
-        labels = [self.label(b.label, locale) for b in buttons]
+        labels = [
+            self.label(Text(USE_THIS_NUMBER) if b.kind is ButtonKind.CONTACT else b.label, locale)
+            for b in buttons
+        ]
         ids = [OWN_NUMBER if b.kind is ButtonKind.CONTACT else b.data for b in buttons]
         lead: list[Payload] = []
         if len(body) > BODY_LIMIT:
