@@ -163,10 +163,10 @@ class FakeGraphApi:
     def to(self, wa_id: str) -> list[Sent]:
         return [s for s in self.sent if s.to == wa_id]
 
-    async def wait_for(self, wa_id: str, count: int, timeout: float = 10.0) -> list[Sent]:
+    async def wait_for(self, wa_id: str, count: int, seconds: float = 10.0) -> list[Sent]:
         """The first ``count`` messages sent to ``wa_id`` (waits for them)."""
         assert self._arrived is not None
-        async with asyncio.timeout(timeout), self._arrived:
+        async with asyncio.timeout(seconds), self._arrived:
             await self._arrived.wait_for(lambda: len(self.to(wa_id)) >= count)
         return self.to(wa_id)[:count]
 
