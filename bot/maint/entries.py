@@ -14,6 +14,7 @@ from translate.filters.checks import CheckerConfig, FilterFailure, StandardCheck
 
 from bot.maint.glossary import Glossary
 from bot.maint.telegram_text import html_problems, length_problem
+from bot.maint.whatsapp_text import WHATSAPP_BUTTON, whatsapp_problems
 from dialogs.render import placeholders
 
 
@@ -28,9 +29,11 @@ def translated_forms(message: Message) -> tuple[str, ...]:
 
 
 def text_problems(text: str, role: str) -> list[str]:
-    """What Telegram would refuse in any text we send (English source or translation)."""
+    """What Telegram would refuse in any text we send (English source or translation), and
+    a button label WhatsApp would cut."""
     problems = html_problems(text)
-    too_long = length_problem(text, role)
+    too_long = length_problem(text, "button" if role == WHATSAPP_BUTTON else role)
+    problems += whatsapp_problems(text, role)
     return [*problems, too_long] if too_long else problems
 
 

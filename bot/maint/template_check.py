@@ -15,6 +15,7 @@ from babel.messages.catalog import Catalog, Message
 from bot.maint.entries import source_forms, text_problems
 from bot.maint.flow_texts import FlowText, flow_texts, step_lines
 from bot.maint.problems import Problem, shorten
+from bot.maint.whatsapp_text import WHATSAPP_BUTTON, WHATSAPP_LABELS
 from dialogs.errors import FlowLoadError
 from dialogs.flow import load_flow
 from dialogs.steps.basic import NO, YES
@@ -36,8 +37,10 @@ def key(message: Message) -> Key:
 
 
 def role_of(message: Message) -> str:
-    """``button``, ``caption`` or ``message``: decides which Telegram limit applies."""
+    """``button``, ``caption``, ``message`` or ``whatsapp_button``: decides which limit applies."""
     notes = " ".join(message.auto_comments).lower()
+    if message.id in WHATSAPP_LABELS:
+        return WHATSAPP_BUTTON
     if message.id in PYTHON_BUTTONS or "button label" in notes:
         return "button"
     return "caption" if "caption" in notes else "message"

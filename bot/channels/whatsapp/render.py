@@ -44,6 +44,11 @@ OR_CHOOSE = N_("Please choose:")
 ANSWER_BY_NUMBER = N_("Answer with the number of your choice.")
 USE_THIS_NUMBER = N_("Use this number")
 """The label of :data:`OWN_NUMBER` (≤ 20 characters in every language)."""
+OPEN_LINK = N_("Open")
+"""A link button's label when the link's own label is over WhatsApp's 20 characters (the
+label is then the last line of the message's text)."""
+WHATSAPP_LABELS = (CHOOSE, USE_THIS_NUMBER, OPEN_LINK)
+"""Labels only WhatsApp shows, each a button title (``onboard locales check``: ≤ 20)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,11 @@ class WhatsAppRenderer:
             body = ""
         for button in links:
             label = self.label(button.label, locale)
-            messages.append(_cta(body or neutral(label), cut(label, BUTTON_TITLE), button.data))
+            shown = label
+            if len(label) > BUTTON_TITLE:
+                shown = self.label(Text(OPEN_LINK), locale)
+                body = f"{body}\n\n{neutral(label)}" if body else neutral(label)
+            messages.append(_cta(body or neutral(label), cut(shown, BUTTON_TITLE), button.data))
             body = ""
         return messages
 
