@@ -70,7 +70,13 @@ class TerminalChannel:
     language: str | None = None
 
 
-Channel = TelegramChannel | TerminalChannel
+@dataclass(frozen=True)
+class WhatsAppChannel:
+    """Customers on WhatsApp alone (no BOT_TOKEN); with a :class:`TelegramChannel`, WhatsApp
+    is served beside it whenever its settings are there (bot/channels/whatsapp/setup.py)."""
+
+
+Channel = TelegramChannel | TerminalChannel | WhatsAppChannel
 
 
 @dataclass
@@ -90,6 +96,8 @@ class App:
     transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
     terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
+    whatsapp: Any = None  # bot.channels.whatsapp.webhook.WhatsAppWebhook, when configured
+    whatsapp_parts: Any = None  # bot.channels.whatsapp.setup.WhatsAppParts (closed here)
 
     async def housekeeping(self) -> None:
         """Drop expired conversations from the embedded store (Redis expires keys itself),
@@ -113,6 +121,8 @@ class App:
         if self.transport is not None:
             await self.transport.close()
         await self.dispatcher.close(grace_seconds=DELIVERY_GRACE_SECONDS)
+        if self.whatsapp_parts is not None:
+            await self.whatsapp_parts.close()
         if self.funnel is not None:
             await self.funnel.close()  # the last second's step events
         await self.effects.close()
@@ -258,6 +268,7 @@ async def build_app(
         ),
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
+    wa = _whatsapp(settings, channel, catalogs, db, clock)
     transport = terminal = None
     if isinstance(channel, TerminalChannel):
         screen = TerminalScreen(catalogs, out=channel.out)
@@ -265,13 +276,13 @@ async def build_app(
             owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
         )
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
-    elif sender is not None:
-        from bot.telegram.transport import TelegramTransport  # noqa: PLC0415
+    elif sender is not None or wa is not None:
+        deliverer, label = _chat_deliverers(sender, wa, effects)
+        dispatcher = Dispatcher(owed, codec, deliverer, channel=label)
+        if sender is not None:
+            from bot.telegram.transport import TelegramTransport  # noqa: PLC0415
 
-        passing, final = _telegram_failures()
-        deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
-        dispatcher = Dispatcher(owed, codec, deliverer)
-        transport = TelegramTransport(sender, engine, dispatcher, support=support)
+            transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
         dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
     app = App(
@@ -290,6 +301,8 @@ async def build_app(
         transport=transport,
         terminal=terminal,
         funnel=funnel,
+        whatsapp=None if wa is None else wa.webhook(settings, engine, dispatcher),
+        whatsapp_parts=wa,
     )
     await app.housekeeping()
     if channel is not None:
@@ -306,6 +319,37 @@ def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
     return TelegramSender(
         channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter, client=channel.api
     )
+
+
+def _whatsapp(
+    settings: Settings, channel: Channel | None, catalogs: Catalogs, db: AsyncEngine, clock: Clock
+) -> Any:
+    """WhatsApp's parts, when its settings are there and this process serves customers."""
+    if not settings.whatsapp or not isinstance(channel, TelegramChannel | WhatsAppChannel):
+        return None
+    from bot.channels.whatsapp.setup import build_whatsapp  # noqa: PLC0415
+
+    return build_whatsapp(settings, catalogs, db, clock)
+
+
+def _chat_deliverers(sender: Any, wa: Any, effects: EffectRunner) -> tuple[Any, str]:
+    """The dispatcher's deliverer and its channel label: Telegram's, WhatsApp's, or both
+    routed by conversation (bot/deliver.py)."""
+    from bot.deliver import RoutedDeliverer  # noqa: PLC0415
+
+    telegram = whatsapp = None
+    if sender is not None:
+        passing, final = _telegram_failures()
+        telegram = ChatDeliverer(sender.send, effects, passing=passing, final=final)
+    if wa is not None:
+        from bot.channels.whatsapp import setup  # noqa: PLC0415
+
+        whatsapp = ChatDeliverer(wa.sender.send, effects, passing=setup.passing, final=setup.final)
+    if telegram is None:
+        return whatsapp, "whatsapp"
+    if whatsapp is None:
+        return telegram, "telegram"
+    return RoutedDeliverer({wa.bot_id: whatsapp}, telegram), "telegram"
 
 
 def _support_group(settings: Settings, sender: Any) -> Any:

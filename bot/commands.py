@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import App, TelegramChannel, TerminalChannel, build_app
+from bot.app import App, TelegramChannel, TerminalChannel, WhatsAppChannel, build_app
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
@@ -24,7 +24,7 @@ from bot.telegram.metered import metered
 from bot.telegram.ratelimit import outgoing_limiter
 from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
-from bot.web import listen, serving, web_app_for
+from bot.web import chat_notifier, listen, serving, web_app_for
 from bot.workers import WorkerSeat
 from dialogs.errors import ConfigError, FlowLoadError, OnboardError
 from dialogs.flow import FlowRegistry
@@ -203,6 +203,8 @@ def flows_docs() -> int:
 async def run(
     settings: Settings, *, webhook: bool, demo_crm: Path, worker: WorkerSeat | None = None
 ) -> int:
+    if settings.bot_token is None and settings.whatsapp:
+        return await run_whatsapp(settings)
     if settings.bot_token is None:
         print("No BOT_TOKEN set: starting the terminal chat on the demo CRM (Ctrl-D to quit).")
         return await chat(
@@ -239,6 +241,20 @@ async def run(
     return 0
 
 
+async def run_whatsapp(settings: Settings) -> int:
+    """WhatsApp alone (no BOT_TOKEN): its webhook and the pages on HOST:PORT."""
+    app = await build_app(settings, channel=WhatsAppChannel())
+    try:
+        wa = app.whatsapp
+        web_app = web_app_for(app, wa.push)
+        add_link_routes(web_app, app.records, app.catalogs, app.clock, wa.push)
+        log.info("WhatsApp webhook on %s", settings.whatsapp_webhook_path)
+        await _serve_pages(app, web_app)
+    finally:
+        await app.close()
+    return 0
+
+
 async def serve(
     app: App, transport: TelegramTransport, *, webhook: bool, worker: WorkerSeat | None = None
 ) -> None:
@@ -252,7 +268,9 @@ async def serve(
         secret = settings.webhook_secret.get_secret_value()
         hook = (settings.webhook_path, transport.webhook_handler(secret))
     web_app = web_app_for(app, transport.push, hook)
-    add_link_routes(web_app, app.records, app.catalogs, app.clock, transport.push)
+    add_link_routes(
+        web_app, app.records, app.catalogs, app.clock, chat_notifier(app, transport.push)
+    )
     # SIGTERM: stop taking updates; turns under way get SHUTDOWN_SECONDS, then the dispatcher
     # its grace (bot.app.App.close): within the 10 s Docker and systemd give by default.
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)

@@ -124,6 +124,46 @@ class Settings(BaseSettings):
     time_zones: str = Field(
         "", description="Zone of times shown per language, e.g. pl=Europe/Warsaw; unset = country's"
     )
+    # -- WhatsApp (Meta's Cloud API, issue 18): unset = no WhatsApp channel ---------------
+    whatsapp_token: SecretStr | None = Field(
+        None, description="Cloud API access token (a system user's permanent token)"
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        None, description="The Meta app's secret: signs every webhook POST (X-Hub-Signature-256)"
+    )
+    whatsapp_verify_token: SecretStr | None = Field(
+        None, description="Any string of ours, typed into the dashboard's webhook settings too"
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        None, description="The business phone number's id (not the number itself)"
+    )
+    whatsapp_api_base: str = Field("https://graph.facebook.com", description="Graph API server")
+    whatsapp_api_version: str = Field("v21.0", description="Graph API version")
+    whatsapp_webhook_path: str = Field("/whatsapp/webhook", description="Callback URL's path")
+    whatsapp_template: str = Field(
+        "onboard_reply", description="Approved template sent outside the 24-hour window"
+    )
+    whatsapp_templates: str = Field(
+        "", description="Its name per language where it differs, e.g. bg=onboard_reply_bg"
+    )
+    whatsapp_template_languages: str = Field(
+        "", description="Template language codes where not the locale, e.g. en=en_US"
+    )
+    whatsapp_number_rate: float = Field(
+        80.0, ge=0.1, le=1000, description="Messages a second from our number to all customers"
+    )
+    whatsapp_pair_rate: float = Field(
+        0.17, ge=0.01, le=100, description="Messages a second to one customer (after the burst)"
+    )
+    whatsapp_pair_burst: int = Field(
+        20, ge=1, le=45, description="Messages to one customer at once before the pair rate"
+    )
+    whatsapp_pair_hold_seconds: float = Field(
+        6.0, ge=0.01, le=600, description="A 131056 (pair rate limit) holds that customer so long"
+    )
+    whatsapp_media_max_mb: int = Field(
+        20, ge=1, le=100, description="Largest customer file relayed to the agents' group"
+    )
     # -- the company's CRM asked live over HTTP (issue 21, docs/crm-api.yaml) -----------------
     crm_lookup_url: str | None = Field(None, description="CRM look-up API; unset = local copy")
     crm_lookup_token: SecretStr | None = Field(None, description="Bearer token or HMAC key")
@@ -145,6 +185,19 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456789:AAE… (the token @BotFather gave you)")
         return value
 
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _number_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError("must be the digits of the phone number id from the API Setup page")
+        return value
+
+    @field_validator("whatsapp_templates", "whatsapp_template_languages")
+    @classmethod
+    def _per_locale(cls, value: str) -> str:
+        per_locale(value)
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -159,6 +212,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "crm_lookup_url",
         "privacy_url",
+        "whatsapp_api_base",
     )
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
@@ -193,6 +247,21 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _whatsapp_complete(self) -> Self:
+        """The WhatsApp settings come as a set: all four, or none."""
+        names = ("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token")
+        given = [n for n in (*names, "whatsapp_phone_number_id") if getattr(self, n)]
+        if given and len(given) < 4:
+            missing = [n.upper() for n in (*names, "whatsapp_phone_number_id") if n not in given]
+            raise ValueError(f"WhatsApp needs {', '.join(missing)} as well")
+        return self
+
+    @property
+    def whatsapp(self) -> bool:
+        """True when the WhatsApp channel is configured."""
+        return self.whatsapp_phone_number_id is not None
+
+    @model_validator(mode="after")
     def _pages_where_we_listen(self) -> Self:
         """Without PUBLIC_URL, links point at the address this server really listens on."""
         if not self.public_url:
@@ -200,6 +269,14 @@ class Settings(BaseSettings):
             host = f"[{host}]" if ":" in host else host
             self.public_url = f"http://{host}:{self.port}"
         return self
+
+    @property
+    def whatsapp_template_names(self) -> dict[str, str]:
+        return per_locale(self.whatsapp_templates)
+
+    @property
+    def whatsapp_languages(self) -> dict[str, str]:
+        return per_locale(self.whatsapp_template_languages)
 
     @property
     def crm_flows(self) -> frozenset[str] | None:
@@ -229,7 +306,32 @@ class Settings(BaseSettings):
         return self.state_ttl_days * 86_400
 
 
-SECRET_SETTINGS = ("bot_token", "webhook_secret", "secret_key", "smtp_password")
+SECRET_SETTINGS = (
+    "bot_token",
+    "webhook_secret",
+    "secret_key",
+    "smtp_password",
+    "whatsapp_token",
+    "whatsapp_app_secret",
+    "whatsapp_verify_token",
+)
+
+
+def per_locale(value: str) -> dict[str, str]:
+    """``bg=name_bg,hu=name_hu`` → ``{"bg": "name_bg", "hu": "name_hu"}``."""
+    from dialogs.i18n import SUPPORTED_LOCALES  # noqa: PLC0415
+
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        locale, sep, name = part.partition("=")
+        locale, name = locale.strip(), name.strip()
+        if not sep or locale not in SUPPORTED_LOCALES or not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise ValueError(
+                f"must be LOCALE=NAME pairs separated by commas (locales: "
+                f"{', '.join(SUPPORTED_LOCALES)}; names of letters, digits and _)"
+            )
+        pairs[locale] = name
+    return pairs
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -248,7 +350,9 @@ def load_settings(**values: Any) -> Settings:
 
 
 def _problem(error: Any) -> str:
-    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if not error["loc"]:  # a rule across settings: its input is all of them, secrets too
+        return _expected(error)
+    name = str(error["loc"][0])
     secret = name in SECRET_SETTINGS or name.endswith(("_token", "_secret", "_password"))
     shown = "a value that is not shown" if secret else repr(_masked(error.get("input")))
     return f"{name.upper()} {_expected(error)}, got {shown}"

@@ -60,3 +60,22 @@ class ChatDeliverer:
             if is_outage(exc) or self.passing(exc):
                 raise TryLater(type(exc).__name__) from exc
             raise
+
+
+class RoutedDeliverer:
+    """One dispatcher for several channels (Telegram and WhatsApp in one process): each item
+    goes to the deliverer of its conversation's channel, told by the key's ``bot_id`` (the
+    bot's id, or WhatsApp's phone number id); the others to ``default``."""
+
+    def __init__(self, by_bot: dict[int, ChatDeliverer], default: ChatDeliverer) -> None:
+        self.by_bot = by_bot
+        self.default = default
+
+    def _of(self, item: OwedItem) -> ChatDeliverer:
+        return self.by_bot.get(item.key.bot_id, self.default)
+
+    async def reply(self, item: OwedItem, replies: Sequence[Reply]) -> None:
+        await self._of(item).reply(item, replies)
+
+    async def effect(self, item: OwedItem) -> list[Reply]:
+        return await self._of(item).effect(item)

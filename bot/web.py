@@ -32,6 +32,7 @@ from bot.pages.guard import Csrf, Limits, RateLimiter, Throttle
 from bot.pages.miniapp import MiniAppAuth
 from bot.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
 from dialogs.errors import OnboardError
+from dialogs.events import Event
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
 from storage.accounts import SqlAccounts
@@ -125,6 +126,7 @@ def web_app_for(
 
     secret = app.engine.services.secret
     settings = app.settings
+    notify = chat_notifier(app, notify)
     backend = HandoffBackend(
         accounts=SqlAccounts(app.db),
         steps=ConversationSteps(app.store, app.flows),
@@ -156,7 +158,25 @@ def web_app_for(
         portal_secret=portal_secret,
     )
     add_ops_routes(web_app, app.db, settings.redis_url)  # /readyz, /metrics
+    if app.whatsapp is not None:  # WhatsApp's webhook beside Telegram's, on this server
+        from bot.channels.whatsapp.webhook import add_routes  # noqa: PLC0415
+
+        add_routes(web_app, settings.whatsapp_webhook_path, app.whatsapp)
     return web_app
+
+
+def chat_notifier(app: App, notify: Notifier) -> Notifier:
+    """``notify`` for Telegram's (and the terminal's) conversations, WhatsApp's own push for
+    WhatsApp's: a page's signal is told in the chat the customer came from."""
+    whatsapp = app.whatsapp
+    if whatsapp is None:
+        return notify
+    number = int(whatsapp.phone_number_id)
+
+    async def tell(event: Event) -> None:
+        await (whatsapp.push if event.key.bot_id == number else notify)(event)
+
+    return tell
 
 
 async def listen(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool = False) -> None:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -28,7 +29,7 @@ from bot.channels.whatsapp.parse import Inbound, Refusal, Status, parse_notifica
 from bot.channels.whatsapp.window import WindowStore
 from bot.dispatch import Dispatcher
 from dialogs.engine import Engine
-from dialogs.errors import ConflictError
+from dialogs.errors import ConfigError, ConflictError
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.i18n import N_, negotiate
 from dialogs.ports import Clock
@@ -38,6 +39,7 @@ from storage.outage import is_outage
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+PUSH_WAIT_SECONDS = 5.0
 LOCATION_REFUSED = N_(
     "Thank you, but we do not need your location. Please answer the question above with a "
     "message or the buttons."
@@ -74,6 +76,8 @@ class WhatsAppWebhook:
         verify_token: str,
         clock: Clock = time.time,
     ) -> None:
+        if not app_secret or not verify_token:
+            raise ConfigError("WhatsApp needs WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN")
         self.clock = clock
         self.engine = engine
         self.dispatcher = dispatcher
@@ -158,6 +162,16 @@ class WhatsAppWebhook:
             self.dispatcher.submit(outcome.items, lead=outcome.lead)
         elif outcome.replies:
             self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+
+    async def push(self, event: Event) -> None:
+        """Apply an event that did not come from WhatsApp (a web page's signal); returns once
+        its chat message left (or after :data:`PUSH_WAIT_SECONDS`)."""
+        outcome = await self.engine.handle(event)
+        self.dispatcher.submit(outcome.items, lead=outcome.lead)
+        try:
+            await asyncio.wait_for(self.dispatcher.delivered(event.key), PUSH_WAIT_SECONDS)
+        except TimeoutError:
+            log.info("a WhatsApp chat message is still on its way")
 
 
 def _record(status: Status) -> None:
