@@ -88,7 +88,8 @@ class Sent:
 
     @property
     def choices(self) -> list[tuple[str, str]]:
-        """(id, title) of its reply buttons or list rows."""
+        """(id, label) of its reply buttons or list rows; a row cut to 24 characters is read
+        from its description (where the renderer puts the whole label)."""
         if self.type != "interactive":
             return []
         interactive = self.message["interactive"]
@@ -96,7 +97,8 @@ class Sent:
         if interactive["type"] == "button":
             return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
         if interactive["type"] == "list":
-            return [(r["id"], r["title"]) for s in action["sections"] for r in s["rows"]]
+            rows = [r for s in action["sections"] for r in s["rows"]]
+            return [(r["id"], r.get("description") or r["title"]) for r in rows]
         return []
 
     @property
