@@ -152,7 +152,7 @@ class WhatsAppSender:
         seconds = self.pair_hold_seconds if pair else self.number_hold_seconds
         metrics.whatsapp_event("pair_rate_limited" if pair else "throughput_limited")
         log.warning("WhatsApp rate limit %s; retrying in %.1f s", exc.code, seconds)
-        if self.pacer is not None:
-            await self.pacer.hold(chat_id if pair else None, seconds)
-        else:
-            await asyncio.sleep(seconds)
+        if self.pacer is not None and not pair:
+            await self.pacer.hold(None, seconds)  # the whole number's calendar waits
+        else:  # this customer's queue (delivered in order) waits; a pacer hold would also
+            await asyncio.sleep(seconds)  # use up the pair's burst, minutes at 1 per 6 s
