@@ -101,7 +101,9 @@ async def running_whatsapp(
     **build_options: Any,
 ) -> AsyncIterator[RunningWhatsApp]:
     settings_extra = build_options.pop("settings", {})
-    async with graph or FakeGraphApi() as api:
+    if graph is None:  # the Graph API's clock is the bot's (the window is measured on both)
+        graph = FakeGraphApi(clock=build_options.get("clock", __import__("time").time))
+    async with graph as api:
         settings = whatsapp_settings(tmp_path, api, redis_url=redis_url, **settings_extra)
         delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
         build_options.setdefault("delivery", delivery)
@@ -115,7 +117,7 @@ async def running_whatsapp(
         await web.TCPSite(runner, "127.0.0.1", settings.port).start()
         url = f"http://127.0.0.1:{settings.port}{PATH}"
         try:
-            async with aiohttp.ClientSession() as http:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
                 yield RunningWhatsApp(api, app, delivery, http, url)
         finally:
             await runner.cleanup()
