@@ -159,11 +159,7 @@ async def test_kk_own_number_is_the_one_the_customer_writes_from(
         replies = await ainur.share_own_number()
         assert replies[:2] == [
             wa(GOT_IT, locale, phone=KK_SHOWN),
-            wa(
-                "Step 3 of 4. Your number {phone} is confirmed: it is your own number, as your messaging app confirmed, so no SMS code is needed.",
-                locale,
-                phone=KK_SHOWN,
-            ),
+            wa(of(KK, "phone_confirmed"), locale, phone=KK_SHOWN),
         ]
         assert replies[-1] == wa(of(KK, "password"), locale, minutes=durations.minutes(30))
         await bot.app.effects.outbox.drain()
