@@ -14,7 +14,7 @@ from bench.customers import PinBox, Stats, drive
 from bench.measure import RoundTrips, bytes_per_key_group, commands_total
 from bench.place import Place
 from bot.app import TelegramChannel, build_app
-from bot.telegram.client import BotApiClient
+from bot.channels.telegram.client import BotApiClient
 from dialogs.events import ConversationKey
 
 

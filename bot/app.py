@@ -55,11 +55,13 @@ DELIVERY_GRACE_SECONDS = 4.0
 class TelegramChannel:
     """Customers on Telegram: ``bot`` (python-telegram-bot's client, not yet initialised)
     and Telegram's pacing (None: none, the benchmark's in-process API); ``api``: the small JSON
-    client the replies go through (bot/telegram/client.py; its owner closes it)."""
+    client the replies go through (bot/channels/telegram/client.py; its owner closes it)."""
 
     bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
-    limiter: Any = None  # bot.telegram.ratelimit.Pacer (its owner closes it)
-    api: Any = None  # bot.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
+    limiter: Any = None  # bot.channels.telegram.ratelimit.Pacer (its owner closes it)
+    api: Any = (
+        None  # bot.channels.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
-    transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
+    transport: Any = (
+        None  # bot.channels.telegram.transport.TelegramTransport, for a TelegramChannel
+    )
     terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
@@ -266,7 +270,7 @@ async def build_app(
         )
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
-        from bot.telegram.transport import TelegramTransport  # noqa: PLC0415
+        from bot.channels.telegram.transport import TelegramTransport  # noqa: PLC0415
 
         passing, final = _telegram_failures()
         deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
@@ -300,8 +304,8 @@ async def build_app(
 def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
     if not isinstance(channel, TelegramChannel):
         return None
-    from bot.telegram.render import TelegramRenderer  # noqa: PLC0415
-    from bot.telegram.sender import TelegramSender  # noqa: PLC0415
+    from bot.channels.telegram.render import TelegramRenderer  # noqa: PLC0415
+    from bot.channels.telegram.sender import TelegramSender  # noqa: PLC0415
 
     return TelegramSender(
         channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter, client=channel.api

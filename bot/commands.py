@@ -13,16 +13,16 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.app import App, TelegramChannel, TerminalChannel, build_app
+from bot.channels.telegram.client import AiohttpPoster, BotApiClient
+from bot.channels.telegram.connect import connect
+from bot.channels.telegram.menu import publish_profile
+from bot.channels.telegram.metered import metered
+from bot.channels.telegram.ratelimit import outgoing_limiter
+from bot.channels.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
-from bot.telegram.client import AiohttpPoster, BotApiClient
-from bot.telegram.connect import connect
-from bot.telegram.menu import publish_profile
-from bot.telegram.metered import metered
-from bot.telegram.ratelimit import outgoing_limiter
-from bot.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.terminal import TERMINAL_KEY, TerminalChat
 from bot.web import listen, serving, web_app_for
 from bot.workers import WorkerSeat

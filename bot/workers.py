@@ -30,9 +30,9 @@ from typing import Any
 
 from bot import loop as event_loop
 from bot import metrics
+from bot.channels.telegram.connect import connect
 from bot.config import Settings, secret_values
 from bot.logs import configure_logging
-from bot.telegram.connect import connect
 from dialogs.errors import ConfigError
 from dialogs.ports import Delivery
 
@@ -47,7 +47,7 @@ class WorkerSeat:
     """What makes a process one of several workers (passed to :func:`bot.commands.run`).
 
     ``request``, ``api`` and ``delivery`` replace python-telegram-bot's HTTP request object,
-    the JSON client's poster (bot/telegram/client.py) and the mail/SMS delivery; only the
+    the JSON client's poster (bot/channels/telegram/client.py) and the mail/SMS delivery; only the
     benchmark sets them (in-process Bot API, codes kept)."""
 
     index: int
@@ -96,9 +96,9 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     from telegram.request import HTTPXRequest  # noqa: PLC0415
 
     from bot.app import build_app  # noqa: PLC0415
-    from bot.telegram.menu import publish_profile  # noqa: PLC0415
-    from bot.telegram.metered import metered  # noqa: PLC0415
-    from bot.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
+    from bot.channels.telegram.menu import publish_profile  # noqa: PLC0415
+    from bot.channels.telegram.metered import metered  # noqa: PLC0415
+    from bot.channels.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
 
     if settings.bot_token is None or not settings.webhook_url or settings.webhook_secret is None:
         raise ConfigError("--workers needs BOT_TOKEN, WEBHOOK_URL and WEBHOOK_SECRET")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import metrics
+from bot.channels.telegram.render import TELEGRAM_TEXT_LIMIT
 from bot.dispatch import TryLater
 from bot.support.card import card, escape, split_text, topic_name
-from bot.telegram.render import TELEGRAM_TEXT_LIMIT
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_, NN_, Catalogs
 from dialogs.ports import (

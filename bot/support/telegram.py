@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 
+from bot.channels.telegram.ratelimit import PacingUnavailable
 from bot.dispatch import TryLater
 from bot.support.desk import GroupMessage
-from bot.telegram.ratelimit import PacingUnavailable
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.telegram.sender import TelegramSender
+    from bot.channels.telegram.sender import TelegramSender
 
 JSONDict = dict[str, Any]
 log = logging.getLogger(__name__)

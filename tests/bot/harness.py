@@ -17,13 +17,13 @@ from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
 from bot.app import App, TelegramChannel, build_app
+from bot.channels.telegram.client import AiohttpPoster, BotApiClient
+from bot.channels.telegram.metered import metered
+from bot.channels.telegram.parse import event_from_update
+from bot.channels.telegram.ratelimit import OutgoingLimiter
+from bot.channels.telegram.transport import TelegramTransport
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.telegram.client import AiohttpPoster, BotApiClient
-from bot.telegram.metered import metered
-from bot.telegram.parse import event_from_update
-from bot.telegram.ratelimit import OutgoingLimiter
-from bot.telegram.transport import TelegramTransport
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
 from storage.crm_import import load_crm

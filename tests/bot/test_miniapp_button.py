@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.render import TelegramRenderer
+from bot.channels.telegram.render import TelegramRenderer
 from dialogs.i18n import Catalogs
 from dialogs.replies import Button, ButtonKind, Reply, Text
 from tests.bot.harness import running_bot

@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from bot.telegram.ratelimit import Limits, OutgoingLimiter
+from bot.channels.telegram.ratelimit import Limits, OutgoingLimiter
 from dialogs.replies import Reply, Text
 from tests.bot.harness import running_bot
 from tests.conftest import make_settings

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram.ratelimit import Limits, OutgoingLimiter, outgoing_limiter
+from bot.channels.telegram.shared_pacing import SharedPacer
 from bot.config import load_settings
-from bot.telegram.ratelimit import Limits, OutgoingLimiter, outgoing_limiter
-from bot.telegram.shared_pacing import SharedPacer
 from dialogs.errors import ConfigError
 from tests.conftest import make_settings
 

@@ -1,4 +1,4 @@
-"""Telegram's pacing shared in Redis (bot/telegram/shared_pacing.py): two pacers on one Redis
+"""Telegram's pacing shared in Redis (bot/channels/telegram/shared_pacing.py): two pacers on one Redis
 are two processes (or two machines) of one bot, and they share every budget. Real Redis, real
 sleeps; the limits are scaled down (a group's minute becomes a second) so each test takes
 seconds."""
@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio import Redis
 
-from bot.telegram.ratelimit import Limits
-from bot.telegram.shared_pacing import PacingUnavailable, SharedPacer
+from bot.channels.telegram.ratelimit import Limits
+from bot.channels.telegram.shared_pacing import PacingUnavailable, SharedPacer
 from storage.outage import is_outage
 
 pytestmark = pytest.mark.cluster

@@ -9,8 +9,8 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 
+from bot.channels.telegram.ratelimit import Limits, OutgoingLimiter
 from bot.logs import Redactor, configure_logging
-from bot.telegram.ratelimit import Limits, OutgoingLimiter
 
 pytestmark = pytest.mark.ops
 

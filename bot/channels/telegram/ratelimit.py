@@ -11,7 +11,7 @@ chat's, or the bot's) past ``retry_after``, so everything queued behind it waits
 
 Without Redis the limits are per process: with N webhook workers each takes 1/N of the
 bot-wide rate. With ``REDIS_URL`` set they are kept in Redis instead, shared by every worker on
-every machine (bot/telegram/shared_pacing.py).
+every machine (bot/channels/telegram/shared_pacing.py).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class PacingUnavailable(ConnectionError):
 
 class Pacer(Protocol):
     """What the sender needs of the limits: in process (:class:`OutgoingLimiter`) or shared
-    in Redis (:class:`bot.telegram.shared_pacing.SharedPacer`)."""
+    in Redis (:class:`bot.channels.telegram.shared_pacing.SharedPacer`)."""
 
     async def wait(self, chat_id: int | str | None) -> None:
         """Return when a message to ``chat_id`` may be sent."""
@@ -245,7 +245,7 @@ def outgoing_limiter(settings: Settings, *, workers: int = 1) -> Pacer | None:
     if not settings.telegram_rate_limits:
         return None
     if settings.redis_url:
-        from bot.telegram.shared_pacing import SharedPacer  # noqa: PLC0415 - only with Redis
+        from bot.channels.telegram.shared_pacing import SharedPacer  # noqa: PLC0415 - only with Redis
 
         token = settings.bot_token.get_secret_value() if settings.bot_token else "0:"
         return SharedPacer.from_url(

@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot import metrics
-from bot.telegram.ratelimit import Limits, PacingUnavailable, Sleep
+from bot.channels.telegram.ratelimit import Limits, PacingUnavailable, Sleep
 from storage.redis_state import Lane, Script, waiting_client
 
 # KEYS: bot calendar, bot hold, [chat bucket, chat hold]. ARGV: kind (n: no chat, p: private,
@@ -110,7 +110,7 @@ _HOLD = Script(_HOLD_LUA)
 
 class SharedPacer:
     """Telegram's limits for one bot in Redis (see the module docstring), the same
-    ``wait`` / ``hold`` / ``close`` as :class:`bot.telegram.ratelimit.OutgoingLimiter`."""
+    ``wait`` / ``hold`` / ``close`` as :class:`bot.channels.telegram.ratelimit.OutgoingLimiter`."""
 
     def __init__(
         self,

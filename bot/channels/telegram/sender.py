@@ -2,7 +2,7 @@
 
 Used by the dispatcher (what committed turns owe) and the agents' group; never on the
 webhook's path, which answers as soon as a turn is committed. Plain-JSON calls go through our
-own small client (bot/telegram/client.py: one JSON body, python-telegram-bot's error classes);
+own small client (bot/channels/telegram/client.py: one JSON body, python-telegram-bot's error classes);
 uploads, and every call when no client is given, through python-telegram-bot's public
 ``Bot.do_api_request``. Both return the raw JSON result: nothing we send reads the echoed
 ``Message``, so it is not parsed into python-telegram-bot objects. (``do_api_request`` suggests
@@ -22,9 +22,9 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBUserWarning
 
-from bot.telegram.client import BotApiClient, plain
-from bot.telegram.ratelimit import MESSAGE_METHODS, Pacer
-from bot.telegram.render import Outgoing, TelegramRenderer
+from bot.channels.telegram.client import BotApiClient, plain
+from bot.channels.telegram.ratelimit import MESSAGE_METHODS, Pacer
+from bot.channels.telegram.render import Outgoing, TelegramRenderer
 from dialogs.replies import Document, Reply
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The path of an update: the engine applies it in one transaction that also stores what the turn
 owes (replies, effects); the webhook answers 200 right after that commit, and the dispatcher
-(bot/dispatch.py) delivers the items through :class:`~bot.telegram.sender.TelegramSender`, with
+(bot/dispatch.py) delivers the items through :class:`~bot.channels.telegram.sender.TelegramSender`, with
 Telegram's pacing, off this path. When Redis or the database cannot be reached the update is
 not applied and not confirmed: the webhook answers 503 (Telegram delivers it again) and polling
 keeps its offset; the customer is not told "error" for an update that will be retried.
@@ -21,11 +21,11 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.channels.telegram.parse import event_from_json, event_from_update
+from bot.channels.telegram.sender import TelegramSender, retry_seconds
 from bot.dispatch import Dispatcher
 from bot.support.desk import SupportDesk
 from bot.support.telegram import group_message
-from bot.telegram.parse import event_from_json, event_from_update
-from bot.telegram.sender import TelegramSender, retry_seconds
 from dialogs.engine import Engine
 from dialogs.errors import ConflictError
 from dialogs.events import Event
