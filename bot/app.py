@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import metrics
+from bot.channels.terminal import TerminalChat, TerminalScreen
 from bot.config import Settings
 from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
@@ -24,7 +25,6 @@ from bot.privacy import PrivacyOffice
 from bot.retention import retention_of, sweep
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
-from bot.terminal import TerminalChat, TerminalScreen
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry
@@ -92,7 +92,7 @@ class App:
     transport: Any = (
         None  # bot.channels.telegram.transport.TelegramTransport, for a TelegramChannel
     )
-    terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
+    terminal: Any = None  # bot.channels.terminal.TerminalChat, for a TerminalChannel
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
@@ -316,7 +316,7 @@ def _support_group(settings: Settings, sender: Any) -> Any:
     """The agents' group as a support channel, when this process talks to Telegram."""
     if sender is None or settings.support_chat_id is None:
         return None
-    from bot.support.telegram import TelegramGroup  # noqa: PLC0415
+    from bot.channels.telegram.group import TelegramGroup  # noqa: PLC0415
 
     topics = {"on": True, "off": False}.get(settings.support_topics)
     return TelegramGroup(sender, settings.support_chat_id, topics)

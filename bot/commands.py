@@ -19,11 +19,11 @@ from bot.channels.telegram.menu import publish_profile
 from bot.channels.telegram.metered import metered
 from bot.channels.telegram.ratelimit import outgoing_limiter
 from bot.channels.telegram.transport import ALLOWED_UPDATES, TelegramTransport
+from bot.channels.terminal import TERMINAL_KEY, TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
-from bot.terminal import TERMINAL_KEY, TerminalChat
 from bot.web import listen, serving, web_app_for
 from bot.workers import WorkerSeat
 from dialogs.errors import ConfigError, FlowLoadError, OnboardError

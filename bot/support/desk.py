@@ -3,7 +3,7 @@
 The customer's side arrives as effects of a committed turn (:meth:`open`,
 :meth:`customer_message`, ...); the agents' side as messages in the support group
 (:meth:`on_group_message`). Everything is written to SQL first; the group is reached through a
-:class:`SupportChannel` (Telegram: :class:`bot.support.telegram.TelegramGroup`). A ticket is
+:class:`SupportChannel` (Telegram: :class:`bot.channels.telegram.group.TelegramGroup`). A ticket is
 found from a group message by its forum topic or by our own map of group message ids, never by
 parsing text.
 """

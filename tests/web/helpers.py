@@ -17,11 +17,11 @@ import yaml
 from aiohttp import web
 
 from bot.app import App, TerminalChannel, build_app
+from bot.channels.terminal import TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.links import add_link_routes
 from bot.pages.guard import Limits
-from bot.terminal import TerminalChat
 from bot.web import serving, web_app_for
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FLOWS_DIR, load_flow

@@ -21,11 +21,11 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.channels.telegram.group import group_message
 from bot.channels.telegram.parse import event_from_json, event_from_update
 from bot.channels.telegram.sender import TelegramSender, retry_seconds
 from bot.dispatch import Dispatcher
 from bot.support.desk import SupportDesk
-from bot.support.telegram import group_message
 from dialogs.engine import Engine
 from dialogs.errors import ConflictError
 from dialogs.events import Event
