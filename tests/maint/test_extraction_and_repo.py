@@ -102,7 +102,7 @@ def test_cli_check_exits_1_and_names_the_problem(tmp_path: Path) -> None:
     po = locales / "hu" / "LC_MESSAGES" / "messages.po"
     replace_in(po, "nplurals=2; plural=(n != 1);", "nplurals=1; plural=0;")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "locales", "check", "--dir", str(locales)],
+        [sys.executable, "-m", "bot.cli.main", "locales", "check", "--dir", str(locales)],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -91,7 +91,7 @@ async def test_onboard_run_sets_the_menu_and_serves_metrics_and_readiness(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.cli.main",
             "run",
             cwd=tmp_path,
             env=env,

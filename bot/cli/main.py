@@ -271,7 +271,7 @@ def _ops_commands(commands: argparse._SubParsersAction[Parser]) -> None:
 
 async def _ops(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "funnel":
-        from bot.funnel_command import funnel  # noqa: PLC0415
+        from bot.cli.funnel import funnel  # noqa: PLC0415
 
         return await funnel(settings, args.flow, args.since, args.format, args.output)
     from bot.health import probe  # noqa: PLC0415
@@ -309,7 +309,7 @@ def _check_arguments(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import commands  # noqa: PLC0415 - keeps `--help` fast
+    from bot.cli import actions  # noqa: PLC0415 - keeps `--help` fast
 
     _check_arguments(args, settings)
     if args.command == "run" and args.workers > 1:
@@ -317,11 +317,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return await run_workers(settings, args.workers, demo_crm=DEMO_CRM)
     if args.command == "run":
-        return await commands.run(settings, webhook=args.webhook, demo_crm=DEMO_CRM)
+        return await actions.run(settings, webhook=args.webhook, demo_crm=DEMO_CRM)
     if args.command == "web":
-        return await commands.web_pages(settings)
+        return await actions.web_pages(settings)
     if args.command == "chat":
-        return await commands.chat(
+        return await actions.chat(
             settings,
             flow=args.flow,
             language=args.lang,
@@ -329,7 +329,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             fresh=args.fresh,
         )
     if args.command in ("invite", "guest-code"):
-        from bot import invites  # noqa: PLC0415
+        from bot.cli import invites  # noqa: PLC0415
 
         if args.command == "guest-code":
             return await invites.guest_code(
@@ -340,20 +340,20 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
         return await invites.invite(settings, request)
     if args.command == "crm" and args.crm_command == "sync":
-        return await commands.crm_sync(settings, full=args.full)
+        return await actions.crm_sync(settings, full=args.full)
     if args.command == "crm":
-        return await commands.crm_load(
+        return await actions.crm_load(
             settings, args.file, mapping=args.mapping, dry_run=args.dry_run
         )
     if args.command in ("funnel", "health"):
         return await _ops(args, settings)
     if args.command == "flows" and args.flows_command == "draw":
-        return commands.flows_draw(args.flow_id, args.format, args.output)
+        return actions.flows_draw(args.flow_id, args.format, args.output)
     if args.command == "flows" and args.flows_command == "docs":
-        return commands.flows_docs()
+        return actions.flows_docs()
     if args.command == "flows":
-        return commands.flows(args.flows_command)
-    return commands.locales(
+        return actions.flows(args.flows_command)
+    return actions.locales(
         args.locales_command,
         drop_obsolete=getattr(args, "drop_obsolete", False),
         directory=getattr(args, "dir", None),

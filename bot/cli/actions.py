@@ -1,4 +1,4 @@
-"""What each ``onboard`` command does (argument parsing lives in :mod:`bot.cli`)."""
+"""What each ``onboard`` command does (argument parsing lives in :mod:`bot.cli.main`)."""
 
 from __future__ import annotations
 
