@@ -18,13 +18,13 @@ from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
-from bot.links import InvitationEngine
 from bot.observe import TurnRecorder
 from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
 from bot.privacy import PrivacyOffice
 from bot.retention import retention_of, sweep
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
+from bot.web.links import InvitationEngine
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry

@@ -22,9 +22,9 @@ from bot.channels.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.channels.terminal import TERMINAL_KEY, TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.links import add_link_routes
 from bot.locales import compile_catalogs, extract_template, update_catalogs
-from bot.web import listen, serving, web_app_for
+from bot.web.links import add_link_routes
+from bot.web.server import listen, serving, web_app_for
 from bot.workers import WorkerSeat
 from dialogs.errors import ConfigError, FlowLoadError, OnboardError
 from dialogs.flow import FlowRegistry
@@ -194,7 +194,7 @@ def flows_draw(flow_id: str, fmt: str, output: Path | None) -> int:
 def flows_docs() -> int:
     from bot.maint.flow_docs import write_docs  # noqa: PLC0415 - maintainers' tool
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for path in write_docs(root, FlowRegistry.from_directory()):
         print(f"wrote {path}")
     return 0

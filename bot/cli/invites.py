@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
-from bot.links import issue_invitation
+from bot.web.links import issue_invitation
 from dialogs.errors import ConfigError
 from dialogs.flow import Flow, FlowRegistry
 from dialogs.i18n import SUPPORTED_LOCALES

@@ -16,7 +16,7 @@ from bot.logs import configure_logging
 from dialogs.errors import ConfigError, OnboardError
 from dialogs.i18n import SUPPORTED_LOCALES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_CRM = ROOT / "demo" / "crm.yaml"
 USAGE = 2  # exit code of a wrong command line or setting; 1 is a failure while running
 

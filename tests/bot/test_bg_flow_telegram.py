@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from dialogs import durations
 from dialogs.i18n import SUPPORTED_LOCALES, Catalogs
 from dialogs.render import render

@@ -14,7 +14,7 @@ from telegram import Bot
 
 from bot.app import App, TelegramChannel, build_app
 from bot.config import Settings
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from dialogs.events import ConversationKey
 from dialogs.state import ConversationState
 from tests.bot.harness import RunningBot, running_bot

@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.links import add_link_routes
-from bot.web import create_web_app
+from bot.web.links import add_link_routes
+from bot.web.server import create_web_app
 from dialogs import durations
 from dialogs.commands import RESUME
 from dialogs.flow import FLOWS_DIR, load_flow

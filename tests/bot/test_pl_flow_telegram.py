@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import links
-from bot.links import add_link_routes
-from bot.web import serving, web_app_for
+from bot.web import links
+from bot.web.links import add_link_routes
+from bot.web.server import serving, web_app_for
 from dialogs import durations
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.steps import code as code_step

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from bot.config import load_settings
-from bot.forwarded import client_address, parse_networks
-from bot.pages.guard import Limits
+from bot.web.forwarded import client_address, parse_networks
+from bot.web.pages.guard import Limits
 from dialogs.errors import ConfigError
 from storage.models import SendLimitRow
 from tests.conftest import make_settings

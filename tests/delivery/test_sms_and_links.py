@@ -11,10 +11,10 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import links
-from bot.links import add_link_routes, issue_invitation
 from bot.outbox import DELIVERY_FAILED
-from bot.web import create_web_app
+from bot.web import links
+from bot.web.links import add_link_routes, issue_invitation
+from bot.web.server import create_web_app
 from dialogs.events import ConversationKey, Event
 from dialogs.steps import code as code_step
 from dialogs.steps import link as link_step

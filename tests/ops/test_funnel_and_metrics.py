@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli.funnel import funnel
 from bot.funnel import StepFunnel, build_funnels
-from bot.web import web_app_for
+from bot.web.server import web_app_for
 from storage.db import create_engine, migrate
 from storage.funnel import FunnelEvent, FunnelWriter, load_events
 from storage.hot_sql import hot_path

@@ -20,9 +20,9 @@ from bot.app import App, TerminalChannel, build_app
 from bot.channels.terminal import TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.links import add_link_routes
-from bot.pages.guard import Limits
-from bot.web import serving, web_app_for
+from bot.web.links import add_link_routes
+from bot.web.pages.guard import Limits
+from bot.web.server import serving, web_app_for
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import Catalogs

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from bot import passwords
-from bot.pages.password import SAVED_TITLE
-from bot.passwords import SecretHasher
-from bot.web import serving, web_app_for
+from bot.web import passwords
+from bot.web.pages.password import SAVED_TITLE
+from bot.web.passwords import SecretHasher
+from bot.web.server import serving, web_app_for
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text, say_n

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from bot import passwords
-from bot.pages import password, pin
-from bot.pages.guard import Limits
+from bot.web import passwords
+from bot.web.pages import password, pin
+from bot.web.pages.guard import Limits
 from dialogs import durations
 from dialogs.i18n import Catalogs
 from dialogs.render import render

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.pages.guard import Limits
+from bot.web.pages.guard import Limits
 from storage.accounts import SqlAccounts
 from tests.conftest import make_settings
 from tests.web.helpers import Clock, PageBed, page_bed, write_test_flows

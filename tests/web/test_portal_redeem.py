@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from bot.pages.guard import Limits
+from bot.web.pages.guard import Limits
 from tests.conftest import make_settings
 from tests.web.helpers import FINISHED_TEXT, Clock, page_bed, write_test_flows
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.pages import miniapp
-from bot.pages.context import Handler, HandoffBackend, Pages
-from bot.pages.guard import CSRF_FIELD, minutes_until
-from bot.pages.layout import Errors, Words, message, page
-from bot.passwords import RULE_MATCH, TOO_LONG, problems, rules
+from bot.web.pages import miniapp
+from bot.web.pages.context import Handler, HandoffBackend, Pages
+from bot.web.pages.guard import CSRF_FIELD, minutes_until
+from bot.web.pages.layout import Errors, Words, message, page
+from bot.web.passwords import RULE_MATCH, TOO_LONG, problems, rules
 from dialogs.durations import minutes
 from dialogs.i18n import N_
 from dialogs.replies import Text, say_n

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.pages.context import Handler, HandoffBackend, Pages
+from bot.web.pages.context import Handler, HandoffBackend, Pages
 from dialogs.steps.handoff import PORTAL_PREFIX, token_hash
 from storage.accounts import RedeemedCustomer
 

@@ -1,13 +1,13 @@
 """Password policy checks, the common-password list, and argon2id hashing.
 
 The rules come from the flow (:class:`dialogs.steps.handoff.PasswordPolicy`). The page shows
-each rule with a live tick (``bot/static/password.js`` implements the same checks); the server
+each rule with a live tick (``bot/web/static/password.js`` implements the same checks); the server
 re-checks everything here and names each rule that fails.
 
-``bot/data/common-passwords.txt`` is the first 10,000 lines (most common first) of the list
+``bot/web/data/common-passwords.txt`` is the first 10,000 lines (most common first) of the list
 Django ships as ``django/contrib/auth/common-passwords.txt.gz`` (Django 5.2, BSD licence),
 itself Royce Williams' list of 20,000 common passwords, lower-cased and de-duplicated; see
-``bot/data/SOURCES.md``. Comparison is case-insensitive, after NFKC normalisation.
+``bot/web/data/SOURCES.md``. Comparison is case-insensitive, after NFKC normalisation.
 """
 
 from __future__ import annotations

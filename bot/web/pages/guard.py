@@ -8,7 +8,7 @@ Rate limits: sliding windows in the shared limiter (Redis when ``REDIS_URL`` is 
 the one that caps code sends), per token and per client address (a keyed hash of it: addresses
 are not stored). Behind load balancers the address is the client's, read from
 ``X-Forwarded-For`` only when the peer is a trusted proxy (``FORWARDED_ALLOW_IPS``, see
-:mod:`bot.forwarded`).
+:mod:`bot.web.forwarded`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.forwarded import (
+from bot.web.forwarded import (
     FORWARDED_FOR,
     FORWARDED_PROTO,
     Network,

@@ -14,9 +14,9 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.pages.guard import Csrf, Throttle
-from bot.pages.miniapp import INIT_DATA_FIELD, MiniAppAuth
-from bot.passwords import CommonPasswords, SecretHasher
+from bot.web.pages.guard import Csrf, Throttle
+from bot.web.pages.miniapp import INIT_DATA_FIELD, MiniAppAuth
+from bot.web.passwords import CommonPasswords, SecretHasher
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
 from dialogs.i18n import Catalogs, negotiate

@@ -8,12 +8,12 @@ import logging
 
 from aiohttp import web
 
-from bot.pages import miniapp
-from bot.pages.context import Handler, HandoffBackend, Pages
-from bot.pages.guard import CSRF_FIELD
-from bot.pages.layout import Errors, Words, message, page
-from bot.pages.password import invalid, too_many
-from bot.pin import PDF_NOTE, PDF_TITLE, generate_pin, pin_pdf, pin_problems
+from bot.web.pages import miniapp
+from bot.web.pages.context import Handler, HandoffBackend, Pages
+from bot.web.pages.guard import CSRF_FIELD
+from bot.web.pages.layout import Errors, Words, message, page
+from bot.web.pages.password import invalid, too_many
+from bot.web.pin import PDF_NOTE, PDF_TITLE, generate_pin, pin_pdf, pin_problems
 from dialogs.i18n import N_, NN_
 from dialogs.replies import say_n
 from dialogs.steps.handoff import Handoff, PinPolicy, token_hash

@@ -1,4 +1,4 @@
-"""The hand-off pages: Jinja2 templates (``bot/templates``, autoescape on), one base layout.
+"""The hand-off pages: Jinja2 templates (``bot/web/templates``, autoescape on), one base layout.
 
 No HTML is built in Python: a page module translates its texts (:class:`Words`) and hands
 them to a template, which escapes every value. No inline script or style anywhere (the CSP

@@ -1,6 +1,6 @@
 """The web side: the Telegram webhook and the hand-off pages, one aiohttp application.
 
-Pages (``bot/pages``): ``/password/{token}`` sets the password, ``/pin/{token}`` the service
+Pages (``bot/web/pages``): ``/password/{token}`` sets the password, ``/pin/{token}`` the service
 PIN, ``POST /handoff/redeem`` lets a company portal redeem a token (when
 ``PORTAL_HANDOFF_SECRET`` is set). Every response carries the security headers below: no
 inline script (CSP), nothing cached, and no Referer, so a token in a URL never
@@ -19,8 +19,8 @@ from aiohttp import web
 
 from bot.app import App
 from bot.health import add_ops_routes
-from bot.pages import password, pin, portal
-from bot.pages.context import (
+from bot.web.pages import password, pin, portal
+from bot.web.pages.context import (
     ConversationSteps,
     Handler,
     HandoffBackend,
@@ -28,9 +28,9 @@ from bot.pages.context import (
     Pages,
     TokenLookup,
 )
-from bot.pages.guard import Csrf, Limits, RateLimiter, Throttle
-from bot.pages.miniapp import MiniAppAuth
-from bot.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
+from bot.web.pages.guard import Csrf, Limits, RateLimiter, Throttle
+from bot.web.pages.miniapp import MiniAppAuth
+from bot.web.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
 from dialogs.errors import OnboardError
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock

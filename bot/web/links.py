@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.pages.layout import Words, message
+from bot.web.pages.layout import Words, message
 from dialogs.engine import Engine, Outcome
 from dialogs.events import Event, EventKind
 from dialogs.flow import FlowRegistry
