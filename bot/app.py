@@ -11,14 +11,14 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import metrics
 from bot.channels.terminal import TerminalChat, TerminalScreen
 from bot.config import Settings
 from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
-from bot.observe import TurnRecorder
+from bot.ops import metrics
+from bot.ops.observe import TurnRecorder
 from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
 from bot.privacy import PrivacyOffice
 from bot.retention import retention_of, sweep

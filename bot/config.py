@@ -233,7 +233,7 @@ SECRET_SETTINGS = ("bot_token", "webhook_secret", "secret_key", "smtp_password")
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret the settings hold, for the logs' redactor (bot/logs.py)."""
+    """Every secret the settings hold, for the logs' redactor (bot/ops/logs.py)."""
     values = [getattr(settings, name) for name in type(settings).model_fields]
     return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
 

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import loop as event_loop
-from bot import metrics
 from bot.channels.telegram.connect import connect
 from bot.config import Settings, secret_values
-from bot.logs import configure_logging
+from bot.ops import metrics
+from bot.ops.logs import configure_logging
 from dialogs.errors import ConfigError
 from dialogs.ports import Delivery
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from bot.config import Settings
-from bot.funnel import build_funnels, table
+from bot.ops.funnel import build_funnels, table
 from dialogs.errors import ConfigError, OnboardError
 from dialogs.flow import FlowRegistry
 from storage.db import create_engine, migrate
@@ -34,7 +34,7 @@ async def funnel(
     if fmt == "table":
         print(table(funnels), end="")
         return 0
-    from bot.funnel_chart import draw  # noqa: PLC0415 - matplotlib only for a chart
+    from bot.ops.funnel_chart import draw  # noqa: PLC0415 - matplotlib only for a chart
 
     target = output or Path(f"funnel.{fmt}")
     if target.suffix != f".{fmt}":

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from bot import loop as event_loop
 from bot.config import Settings, load_settings, secret_values
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from dialogs.errors import ConfigError, OnboardError
 from dialogs.i18n import SUPPORTED_LOCALES
 
@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def duration(text: str) -> float:
-    from bot.funnel import parse_since  # noqa: PLC0415 - keeps `--help` fast
+    from bot.ops.funnel import parse_since  # noqa: PLC0415 - keeps `--help` fast
 
     try:
         return parse_since(text)
@@ -274,7 +274,7 @@ async def _ops(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.funnel import funnel  # noqa: PLC0415
 
         return await funnel(settings, args.flow, args.since, args.format, args.output)
-    from bot.health import probe  # noqa: PLC0415
+    from bot.ops.health import probe  # noqa: PLC0415
 
     return await probe(settings, ready=args.ready)
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot import metrics
 from bot.channels.telegram.render import TELEGRAM_TEXT_LIMIT
 from bot.dispatch import TryLater
+from bot.ops import metrics
 from bot.support.card import card, escape, split_text, topic_name
 from dialogs.events import ConversationKey
 from dialogs.i18n import N_, NN_, Catalogs

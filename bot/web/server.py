@@ -18,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import App
-from bot.health import add_ops_routes
+from bot.ops.health import add_ops_routes
 from bot.web.pages import password, pin, portal
 from bot.web.pages.context import (
     ConversationSteps,
@@ -65,7 +65,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def health(request: web.Request) -> web.Response:
-    """Liveness: the process answers (readiness is ``/readyz``, bot/health.py)."""
+    """Liveness: the process answers (readiness is ``/readyz``, bot/ops/health.py)."""
     return web.json_response({"ok": True})
 
 

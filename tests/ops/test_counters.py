@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bot.channels.telegram.ratelimit import Limits, OutgoingLimiter
-from bot.logs import Redactor, configure_logging
+from bot.ops.logs import Redactor, configure_logging
 
 pytestmark = pytest.mark.ops
 

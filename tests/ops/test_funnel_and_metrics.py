@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli.funnel import funnel
-from bot.funnel import StepFunnel, build_funnels
+from bot.ops.funnel import StepFunnel, build_funnels
 from bot.web.server import web_app_for
 from storage.db import create_engine, migrate
 from storage.funnel import FunnelEvent, FunnelWriter, load_events

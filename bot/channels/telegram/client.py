@@ -34,7 +34,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import metrics
+from bot.ops import metrics
 
 _JSON = {"Content-Type": "application/json"}
 _PLAIN = (str, int, float, bool, dict, list, tuple, type(None))

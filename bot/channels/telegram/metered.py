@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from bot import metrics
+from bot.ops import metrics
 
 
 class MeteredRequest(BaseRequest):

@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from bot import metrics
 from bot.config import Settings
+from bot.ops import metrics
 from dialogs.ports import Clock
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -33,8 +33,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot import metrics
 from bot.channels.telegram.ratelimit import Limits, PacingUnavailable, Sleep
+from bot.ops import metrics
 from storage.redis_state import Lane, Script, waiting_client
 
 # KEYS: bot calendar, bot hold, [chat bucket, chat hold]. ARGV: kind (n: no chat, p: private,

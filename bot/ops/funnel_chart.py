@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.funnel import FlowFunnel
+from bot.ops.funnel import FlowFunnel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -6,7 +6,7 @@
   answers and its migrations are at every head. 200 ``{"ok": true}``, else 503 with
   ``{"ok": false, "problems": [...]}`` saying what is wrong. Every worker checks the shared
   Redis and database, so the worker SO_REUSEPORT picks answers for all of them.
-* ``/metrics`` — Prometheus text: all workers of the machine (bot/metrics.py).
+* ``/metrics`` — Prometheus text: all workers of the machine (bot/ops/metrics.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import metrics
 from bot.config import Settings
+from bot.ops import metrics
 from storage.db import schema_problem
 
 log = logging.getLogger(__name__)

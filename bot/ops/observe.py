@@ -15,8 +15,8 @@ import hashlib
 import logging
 from typing import Any
 
-from bot import metrics
-from bot.logs import turn_fields
+from bot.ops import metrics
+from bot.ops.logs import turn_fields
 from dialogs.engine import Outcome
 from dialogs.events import Event
 from dialogs.ports import Clock
