@@ -22,7 +22,7 @@ from bot.channels.telegram.transport import ALLOWED_UPDATES, TelegramTransport
 from bot.channels.terminal import TERMINAL_KEY, TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.locales import compile_catalogs, extract_template, update_catalogs
+from bot.maint.locales import compile_catalogs, extract_template, update_catalogs
 from bot.web.links import add_link_routes
 from bot.web.server import listen, serving, web_app_for
 from bot.workers import WorkerSeat

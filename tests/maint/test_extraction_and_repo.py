@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.locales import build_template, extract_template, update_catalogs
 from bot.maint.catalog_check import check_catalogs
 from bot.maint.flow_texts import flow_texts
 from bot.maint.glossary import load_glossaries
+from bot.maint.locales import build_template, extract_template, update_catalogs
 from bot.maint.plurals import header_value, integer_categories, plural_problem
 from dialogs.flow import FlowRegistry
 from tests.maint.conftest import REPO, line_of, replace_in

@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 from bot.maint.flow_texts import extract_flow
 from dialogs.i18n import DOMAIN, SOURCE_LOCALE, SUPPORTED_LOCALES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS: dict[str, Any] = {"N_": None, "NN_": (1, 2)}
 PYTHON_PACKAGES = ("bot", "dialogs", "storage")
 
