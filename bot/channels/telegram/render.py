@@ -51,7 +51,10 @@ def fit(text: str, room: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Outgoing:
+class TelegramMessage:
+    """A reply rendered for the Bot API: HTML text and its keyboard (not a mail or SMS, which
+    is :class:`dialogs.ports.Outgoing`)."""
+
     text: str
     markup: Markup
     links: tuple[tuple[str, str], ...] = ()  # (label, url): shown in the text if buttons fail
@@ -72,7 +75,7 @@ class TelegramRenderer:
     def __init__(self, catalogs: Catalogs) -> None:
         self.catalogs = catalogs
 
-    def reply(self, reply: Reply, locale: str, *, private: bool = True) -> Outgoing:
+    def reply(self, reply: Reply, locale: str, *, private: bool = True) -> TelegramMessage:
         """``private``: a one-to-one chat, where our pages open as a Mini App."""
         text = within_limit(render(reply.text, self.catalogs, locale, escape))
         contact = [b for b in reply.buttons if b.kind is ButtonKind.CONTACT]
@@ -82,7 +85,7 @@ class TelegramRenderer:
                 for b in contact
             ]
             markup = {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
-            return Outgoing(text, markup)
+            return TelegramMessage(text, markup)
         inline = [b for b in reply.buttons if b.kind is not ButtonKind.CONTACT]
         if inline:
             rows_inline = [
@@ -93,8 +96,8 @@ class TelegramRenderer:
                 for b in inline
                 if b.kind is ButtonKind.LINK
             )
-            return Outgoing(text, {"inline_keyboard": rows_inline}, links)
-        return Outgoing(text, REMOVE_KEYBOARD if reply.remove_keyboard else None)
+            return TelegramMessage(text, {"inline_keyboard": rows_inline}, links)
+        return TelegramMessage(text, REMOVE_KEYBOARD if reply.remove_keyboard else None)
 
     @staticmethod
     def _inline(button: Button, label: str, private: bool) -> dict[str, object]:

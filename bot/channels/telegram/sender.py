@@ -24,7 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.client import BotApiClient, plain
 from bot.channels.telegram.ratelimit import MESSAGE_METHODS, Pacer
-from bot.channels.telegram.render import Outgoing, TelegramRenderer
+from bot.channels.telegram.render import TelegramMessage, TelegramRenderer
 from dialogs.replies import Document, Reply
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ class TelegramSender:
             else:
                 await self._send_one(chat_id, outgoing)
 
-    async def _send_document(self, chat_id: int, document: Document, caption: Outgoing) -> None:
+    async def _send_document(
+        self, chat_id: int, document: Document, caption: TelegramMessage
+    ) -> None:
         upload = InputFile(document.content.encode(), filename=document.filename)
         try:
             await self.call(
@@ -75,7 +77,7 @@ class TelegramSender:
         except Forbidden:
             log.info("chat %s blocked the bot; document dropped", chat_id)
 
-    async def _send_one(self, chat_id: int, message: Outgoing) -> None:
+    async def _send_one(self, chat_id: int, message: TelegramMessage) -> None:
         kwargs = message.kwargs()
         for _ in range(SEND_ATTEMPTS):
             try:
