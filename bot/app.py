@@ -19,7 +19,7 @@ from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
 from bot.ops import metrics
 from bot.ops.observe import TurnRecorder
-from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
+from bot.outbox import DEFAULT_RETRY_DELAYS, Courier
 from bot.privacy import PrivacyOffice
 from bot.retention import retention_of, sweep
 from bot.sealing import SealedCodec
@@ -235,7 +235,7 @@ async def build_app(
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
     await limiter.prepare()
-    outbox = Outbox(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
+    courier = Courier(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
     sender = _telegram_sender(channel, catalogs)
     support = SupportDesk(
         tickets,
@@ -243,10 +243,10 @@ async def build_app(
         clock,
         locale=settings.support_locale,
         channel=_support_group(settings, sender),
-        mail=outbox.submit,  # CC copies of agents' answers
+        mail=courier.submit,  # CC copies of agents' answers
     )
     effects = EffectRunner(
-        outbox,
+        courier,
         records,
         records,
         secret=secret.encode(),

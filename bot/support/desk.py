@@ -156,7 +156,7 @@ class SupportDesk:
         self.locale = locale  # the agents' language (card labels, notes in the group)
         self.channel = channel  # the agents' group (SUPPORT_CHAT_ID), None: no relay
         self.mail = mail
-        """Hands a mail to the outbox: CC copies of agents' answers."""
+        """Hands a mail to the courier: CC copies of agents' answers."""
 
     def _t(self, msgid: str, **params: object) -> str:
         text = escape(self.catalogs.gettext(msgid, self.locale))

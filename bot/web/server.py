@@ -131,7 +131,7 @@ def web_app_for(
         notify=notify,
         csrf=Csrf(secret, settings.trusted_proxies),
         throttle=Throttle(
-            limiter or app.effects.outbox.limiter or SqlSendLimiter(app.db),
+            limiter or app.effects.courier.limiter or SqlSendLimiter(app.db),
             secret,
             limits or Limits(),
             settings.trusted_proxies,

@@ -135,7 +135,7 @@ class De:
         return match.group(1)
 
     async def sms_code(self) -> str:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         return self.gateway.code()
 
 

@@ -68,11 +68,11 @@ class PlBed:
     session: aiohttp.ClientSession
 
     async def mails(self) -> int:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         return len(self.mailbox.mails)
 
     async def newest_link(self) -> str:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         found = VERIFY_LINK.search(self.mailbox.parts()[0])
         assert found is not None, self.mailbox.parts()[0]
         return found.group(1)

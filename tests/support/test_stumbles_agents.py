@@ -72,7 +72,7 @@ async def test_a_file_with_a_long_caption_reaches_the_customer_whole(
         alice.read_new()
         long_text = "Instrukcja: " + "krok po kroku. " * 80  # over 1024 characters
         await Agent(bot).send_file(caption=long_text, thread_id=thread, is_topic=True)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         (copied,) = copies_to(bot, alice.user_id)  # the file, with our line as its caption
         assert copied["caption"] == t(bot, desk.AGENT_FILE, "pl", number=1)
         (answer,) = alice.read_new()  # and the agent's whole text as an answer
@@ -119,7 +119,7 @@ async def test_an_agents_file_without_text_is_mailed_to_cc_too(
         agent = Agent(bot)
         await agent.send_file(file_name="fw-2.bin", thread_id=thread, is_topic=True)
         await agent.send_file(kind="photo", thread_id=thread, is_topic=True)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert len(copies_to(bot, alice.user_id)) == 2  # both reached the customer
         mails = [(m.to, body) for m, _, body in bot.delivery.sent]
         assert [to for to, _ in mails] == ["boss@example.com", "it@example.com"] * 2
@@ -134,7 +134,7 @@ async def test_an_agents_file_without_text_is_mailed_to_cc_too(
 
         bot.api.block(alice.user_id)  # a file that cannot reach the customer: no CC mail
         await agent.send_file(file_name="fw-3.bin", thread_id=thread, is_topic=True)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert len(bot.delivery.sent) == 4
         assert group_notes(bot)[-1] == t(bot, desk.GROUP_FILE_NOT_DELIVERED, "en", number=1)
 
@@ -166,11 +166,11 @@ async def test_an_answer_that_cannot_reach_the_customer_is_told_to_the_agent(
         agent = Agent(bot)
         bot.api.fail_next("sendMessage", 400)  # Telegram refuses the answer to the customer
         await agent.say("Please restart the router.", thread_id=thread, is_topic=True)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert group_notes(bot)[-1] == t(bot, desk.GROUP_ANSWER_NOT_DELIVERED, "en", number=1)
         assert bot.delivery.sent == []  # no CC copy of an answer the customer never got
         await agent.say("Please restart the router.", thread_id=thread, is_topic=True)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert "Please restart the router." in alice.read_new()[-1]
         assert len(bot.delivery.sent) == 2  # now the CC list has it
 

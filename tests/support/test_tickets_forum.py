@@ -109,7 +109,7 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
                 text="Please update the firmware",
             )
         ]
-        await bot.app.effects.outbox.drain()  # the answer, by e-mail, to the CC list
+        await bot.app.effects.courier.drain()  # the answer, by e-mail, to the CC list
         copies = [(m.to, subject, body) for m, subject, body in bot.delivery.sent]
         assert [to for to, _, _ in copies] == ["boss@example.com", "it@example.com"]
         expected = t(

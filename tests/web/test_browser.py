@@ -66,7 +66,7 @@ async def walk_to_the_link(bot: RunningBot, user: int, locale: str) -> str:
     await alice.send("/start")
     await alice.send("175074752")
     await alice.send("demo@example.com")
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     mail = bot.delivery.sent[-1][0]
     await alice.send(str(mail.params["code"]))
     return alice.link()

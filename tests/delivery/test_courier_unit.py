@@ -1,4 +1,4 @@
-"""The outbox on its own (an in-process Delivery stands in for SMTP): an owed mail is tried
+"""The courier on its own (an in-process Delivery stands in for SMTP): an owed mail is tried
 again and told when it never leaves; a cap that cannot be checked sends nothing."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.outbox import DELIVERY_FAILED, Cap, Outbox
+from bot.outbox import DELIVERY_FAILED, Cap, Courier
 from dialogs.errors import DeliveryError
 from dialogs.events import ConversationKey
 from dialogs.ports import Outgoing
@@ -48,24 +48,24 @@ async def _no_wait(_seconds: float) -> None:
 
 async def test_an_owed_mail_is_tried_again_and_then_sent() -> None:
     delivery = FailingDelivery(failures=2)
-    outbox = Outbox(delivery, retry_delays=(1.0, 1.0, 1.0), sleep=_no_wait)
-    assert await outbox.deliver(MAIL) is None
+    courier = Courier(delivery, retry_delays=(1.0, 1.0, 1.0), sleep=_no_wait)
+    assert await courier.deliver(MAIL) is None
     assert delivery.tries == 3
 
 
 async def test_an_owed_mail_that_never_leaves_is_told_to_the_customer() -> None:
     delivery = FailingDelivery(failures=10)
-    outbox = Outbox(delivery, retry_delays=(1.0, 1.0), sleep=_no_wait)
-    notice = await outbox.deliver(MAIL)
+    courier = Courier(delivery, retry_delays=(1.0, 1.0), sleep=_no_wait)
+    notice = await courier.deliver(MAIL)
     assert notice is not None
     assert notice.text.msgid == DELIVERY_FAILED
     assert delivery.tries == 3
 
 
 async def test_an_owed_mail_whose_cap_cannot_be_checked_is_left_for_later() -> None:
-    outbox = Outbox(GatedDelivery(), limiter=BrokenLimiter())
+    courier = Courier(GatedDelivery(), limiter=BrokenLimiter())
     with pytest.raises(ConnectionError):  # the dispatcher tries the item again later
-        await outbox.deliver(MAIL, Cap("hash-of-address", limit=5, window=600))
+        await courier.deliver(MAIL, Cap("hash-of-address", limit=5, window=600))
 
 
 class BrokenLimiter:
@@ -85,9 +85,9 @@ async def test_a_cap_that_cannot_be_checked_stops_the_send_and_tells_the_custome
         told.append((key, replies, locale))
 
     delivery = GatedDelivery()
-    outbox = Outbox(delivery, limiter=BrokenLimiter(), notify=notify)
-    outbox.submit(MAIL, KEY, Cap("hash-of-address", limit=5, window=600))
-    await outbox.drain()
+    courier = Courier(delivery, limiter=BrokenLimiter(), notify=notify)
+    courier.submit(MAIL, KEY, Cap("hash-of-address", limit=5, window=600))
+    await courier.drain()
     assert delivery.sent == []  # no cap, no send: an unbounded sender is what the cap stops
     assert [(key, locale) for key, _, locale in told] == [(KEY, "en")]
     [replies] = [replies for _, replies, _ in told]
