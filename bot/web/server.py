@@ -28,7 +28,7 @@ from bot.web.pages.context import (
     Pages,
     TokenLookup,
 )
-from bot.web.pages.guard import Csrf, Limits, RateLimiter, Throttle
+from bot.web.pages.guard import Csrf, PageLimits, RateLimiter, Throttle
 from bot.web.pages.miniapp import MiniAppAuth
 from bot.web.passwords import COMMON_PASSWORDS_FILE, CommonPasswords, SecretHasher
 from dialogs.errors import OnboardError
@@ -115,7 +115,7 @@ def web_app_for(
     notify: Notifier,
     webhook: tuple[str, Handler] | None = None,
     *,
-    limits: Limits | None = None,
+    limits: PageLimits | None = None,
     limiter: RateLimiter | None = None,
 ) -> web.Application:
     """The web application wired to a built :class:`App`; ``notify`` tells the chat
@@ -133,7 +133,7 @@ def web_app_for(
         throttle=Throttle(
             limiter or app.effects.courier.limiter or SqlSendLimiter(app.db),
             secret,
-            limits or Limits(),
+            limits or PageLimits(),
             settings.trusted_proxies,
         ),
         hasher=SecretHasher(),

@@ -140,7 +140,7 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class TelegramLimits:
     chat_rate: float = 1.0  # per private chat, messages/s
     chat_burst: int = 3  # a turn's two or three replies go out together
     group_limit: int = 20  # per group or channel ...
@@ -148,7 +148,7 @@ class Limits:
     group_slack: float = 1.0  # for arrival jitter
     bot_rate: float = 30.0  # all chats together, messages/s, evenly spaced
 
-    def per_worker(self, workers: int) -> Limits:
+    def per_worker(self, workers: int) -> TelegramLimits:
         """The share of one of ``workers`` processes (chats stick to no worker, so each
         process keeps the per-chat limits and divides the bot-wide rate)."""
         return replace(self, bot_rate=self.bot_rate / max(1, workers))
@@ -157,13 +157,13 @@ class Limits:
 class OutgoingLimiter:
     def __init__(
         self,
-        limits: Limits | None = None,
+        limits: TelegramLimits | None = None,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         idle_after: float = 600.0,
     ) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits or TelegramLimits()
         self.clock = clock
         self.sleep = sleep
         self.bot = Gcra(self.limits.bot_rate)
@@ -228,9 +228,9 @@ class OutgoingLimiter:
             del self.chats[chat]
 
 
-def limits_of(settings: Settings) -> Limits:
+def limits_of(settings: Settings) -> TelegramLimits:
     """Telegram's limits as the settings tell them (TELEGRAM_CHAT_RATE and the like)."""
-    return Limits(
+    return TelegramLimits(
         chat_rate=settings.telegram_chat_rate,
         group_limit=settings.telegram_group_limit,
         group_period=settings.telegram_group_window_seconds,

@@ -33,7 +33,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.channels.telegram.ratelimit import Limits, PacingUnavailable, Sleep
+from bot.channels.telegram.ratelimit import PacingUnavailable, Sleep, TelegramLimits
 from bot.ops import metrics
 from storage.redis_state import Lane, Script, waiting_client
 
@@ -116,12 +116,12 @@ class SharedPacer:
         self,
         redis: Redis,
         bot_id: int,
-        limits: Limits | None = None,
+        limits: TelegramLimits | None = None,
         *,
         sleep: Sleep = asyncio.sleep,
         prefix: str = "ob:pace:",
     ) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits or TelegramLimits()
         self._redis = redis
         self._lane = Lane(redis)
         self._sleep = sleep
@@ -130,7 +130,12 @@ class SharedPacer:
 
     @classmethod
     def from_url(
-        cls, url: str, bot_id: int, limits: Limits | None = None, *, max_connections: int = 8
+        cls,
+        url: str,
+        bot_id: int,
+        limits: TelegramLimits | None = None,
+        *,
+        max_connections: int = 8,
     ) -> SharedPacer:
         """A pacer owning its client (closed by :meth:`close`)."""
         return cls(waiting_client(url, max_connections), bot_id, limits)

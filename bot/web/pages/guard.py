@@ -47,7 +47,7 @@ class RateLimiter(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class PageLimits:
     per_token: int = 10
     per_address: int = 30
     window: float = 900.0
@@ -96,7 +96,7 @@ class Throttle:
         self,
         limiter: RateLimiter,
         secret: bytes,
-        limits: Limits,
+        limits: PageLimits,
         proxies: Sequence[Network] = (),
     ) -> None:
         self._limiter = limiter
