@@ -21,7 +21,7 @@ from bot.channels.terminal import TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
 from bot.web.links import add_link_routes
-from bot.web.pages.guard import Limits
+from bot.web.pages.guard import PageLimits
 from bot.web.server import serving, web_app_for
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FLOWS_DIR, load_flow
@@ -98,7 +98,7 @@ class PageBed:
 
 @asynccontextmanager
 async def page_bed(
-    settings: Settings, flows: Path, clock: Clock, limits: Limits | None = None
+    settings: Settings, flows: Path, clock: Clock, limits: PageLimits | None = None
 ) -> AsyncIterator[PageBed]:
     delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
     lines: list[str] = []
