@@ -159,14 +159,14 @@ class ContractInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class ContractMatch:
+class FoundContract:
     customer_id: int
     contract_number: str
     edition: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class PolicyMatch:
+class FoundPolicy:
     """An active contract found by its number and an e-mail of the customer (seed 001).
     ``holder`` is False when the CRM names someone else as the policyholder."""
 
@@ -182,7 +182,7 @@ class ContractLookup(Protocol):
 
     async def find_contract(
         self, *, tax_scheme: str, tax_id: str, number: str, serial: str
-    ) -> ContractMatch | None:
+    ) -> FoundContract | None:
         """The active contract of this taxpayer with this number carrying this device."""
         ...
 
@@ -196,7 +196,7 @@ class ContractLookup(Protocol):
 
     async def has_consent(self, customer_id: int, kind: str) -> bool: ...
 
-    async def match_policy(self, *, number: str, email: str) -> PolicyMatch | None:
+    async def match_policy(self, *, number: str, email: str) -> FoundPolicy | None:
         """The active contract with this number whose customer (or the contract itself) has
         this e-mail on record; None for every mismatch."""
         ...

@@ -41,7 +41,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.errors import LookupUnavailable
-from dialogs.ports import ContractInfo, ContractMatch, CustomerMatch, DeviceInfo, PolicyMatch
+from dialogs.ports import ContractInfo, CustomerMatch, DeviceInfo, FoundContract, FoundPolicy
 from storage.crm_mirror import CrmMirror, RemoteCustomer
 from storage.records import normalise_email, normalise_phone
 from storage.taxids import normalise_tax_id
@@ -332,8 +332,8 @@ class HttpCrm:
 
     async def find_contract(
         self, *, tax_scheme: str, tax_id: str, number: str, serial: str
-    ) -> ContractMatch | None:
-        async def call() -> ContractMatch | None:
+    ) -> FoundContract | None:
+        async def call() -> FoundContract | None:
             try:
                 tax = normalise_tax_id(tax_scheme, tax_id)
             except ValueError:
@@ -345,19 +345,19 @@ class HttpCrm:
                 return None
             if not answer.contract_number:
                 raise LookupUnavailable("contracts/match: a match without its contract")
-            return ContractMatch(customer.customer_id, answer.contract_number, answer.edition)
+            return FoundContract(customer.customer_id, answer.contract_number, answer.edition)
 
         return await self._padded(call)
 
-    async def match_policy(self, *, number: str, email: str) -> PolicyMatch | None:
-        async def call() -> PolicyMatch | None:
+    async def match_policy(self, *, number: str, email: str) -> FoundPolicy | None:
+        async def call() -> FoundPolicy | None:
             payload = {"number": number.strip().upper(), "email": normalise_email(email)}
             answer = await self._lookup("policies/match", payload, PolicyAnswer)
             customer = await self._customer(answer, "policies/match")
             if customer is None:
                 return None
             contract = answer.contract_number or payload["number"]
-            return PolicyMatch(customer.customer_id, customer.name, contract, answer.holder)
+            return FoundPolicy(customer.customer_id, customer.name, contract, answer.holder)
 
         return await self._padded(call)
 
