@@ -242,7 +242,7 @@ async def build_app(
         catalogs,
         clock,
         locale=settings.support_locale,
-        channel=_support_group(settings, sender),
+        group=_support_group(settings, sender),
         mail=courier.submit,  # CC copies of agents' answers
     )
     effects = EffectRunner(

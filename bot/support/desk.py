@@ -3,7 +3,7 @@
 The customer's side arrives as effects of a committed turn (:meth:`open`,
 :meth:`customer_message`, ...); the agents' side as messages in the support group
 (:meth:`on_group_message`). Everything is written to SQL first; the group is reached through a
-:class:`SupportChannel` (Telegram: :class:`bot.channels.telegram.group.TelegramGroup`). A ticket is
+:class:`AgentsGroup` (Telegram: :class:`bot.channels.telegram.group.TelegramGroup`). A ticket is
 found from a group message by its forum topic or by our own map of group message ids, never by
 parsing text.
 """
@@ -115,7 +115,7 @@ class GroupMessage:
     attachments: tuple[Attachment, ...] = ()
 
 
-class SupportChannel(Protocol):
+class AgentsGroup(Protocol):
     """The agents' group and the way back to a customer's chat."""
 
     chat_id: int
@@ -147,14 +147,14 @@ class SupportDesk:
         clock: Clock,
         *,
         locale: str = "en",
-        channel: SupportChannel | None = None,
+        group: AgentsGroup | None = None,
         mail: Callable[[Outgoing, ConversationKey | None], None] | None = None,
     ) -> None:
         self.store = store
         self.catalogs = catalogs
         self.clock = clock
         self.locale = locale  # the agents' language (card labels, notes in the group)
-        self.channel = channel  # the agents' group (SUPPORT_CHAT_ID), None: no relay
+        self.group = group  # the agents' group (SUPPORT_CHAT_ID), None: no relay
         self.mail = mail
         """Hands a mail to the courier: CC copies of agents' answers."""
 
@@ -170,7 +170,7 @@ class SupportDesk:
         number = await self.store.open(ticket)
         if number is None:  # stored by an earlier try: place its card if that try could not
             stored = await self.store.record(ticket.ref)
-            if stored is None or stored.card_message_id is not None or self.channel is None:
+            if stored is None or stored.card_message_id is not None or self.group is None:
                 return None
             number = stored.id
         else:
@@ -205,7 +205,7 @@ class SupportDesk:
             await self._to_group(number, ())
             return number
         stored = await self.store.record(ticket.ref)  # an earlier try stored it
-        if stored is not None and stored.card_message_id is None and self.channel is not None:
+        if stored is not None and stored.card_message_id is None and self.group is not None:
             await self._to_group(stored.id, ())
         return None if stored is None else stored.id
 
@@ -260,17 +260,17 @@ class SupportDesk:
     # -- into the group ----------------------------------------------------------------------
 
     async def _to_group(self, number: int, attachments: tuple[Attachment, ...]) -> None:
-        channel, ticket = self.channel, await self.store.record(number=number)
-        if channel is None or ticket is None:
+        group, ticket = self.group, await self.store.record(number=number)
+        if group is None or ticket is None:
             log.info("ticket #%s stored; no support group is configured", number)
             return
         try:
             thread = None
-            if await channel.uses_topics():
-                thread = await channel.create_topic(topic_name(ticket))
-            user = await channel.who(ticket.key.user_id)
+            if await group.uses_topics():
+                thread = await group.create_topic(topic_name(ticket))
+            user = await group.who(ticket.key.user_id)
             text = card(ticket, self.catalogs, self.locale, len(attachments), user=user)
-            card_id = await channel.post(text, thread_id=thread, reply_to=None)
+            card_id = await group.post(text, thread_id=thread, reply_to=None)
         except TryLater:
             log.warning("ticket #%s: the support group cannot be reached; trying again", number)
             raise  # the owed effect is tried again (bot/dispatch.py)
@@ -278,7 +278,7 @@ class SupportDesk:
             log.exception("ticket #%s could not be posted to the support group", number)
             return
         await self.store.place(
-            number, chat_id=channel.chat_id, thread_id=thread, card_message_id=card_id
+            number, chat_id=group.chat_id, thread_id=thread, card_message_id=card_id
         )
         placed = await self.store.record(number=number)
         for attachment in attachments:
@@ -288,29 +288,29 @@ class SupportDesk:
     async def _post(self, ticket: TicketRecord, text: str) -> bool:
         """Post into the ticket's place in the group; False if the group was there but did
         not take it (refused, unreachable, or the ticket's card never got there)."""
-        channel = self.channel
-        if channel is None:
+        group = self.group
+        if group is None:
             return True
         if ticket.card_message_id is None:
             return False
         try:
-            posted = await channel.post(
+            posted = await group.post(
                 text, thread_id=ticket.thread_id, reply_to=self._reply_to(ticket)
             )
         except Exception:
             log.exception("could not post to ticket #%s in the support group", ticket.id)
             return False
-        await self.store.map_group_message(ticket.id, channel.chat_id, posted)
+        await self.store.map_group_message(ticket.id, group.chat_id, posted)
         return True
 
     async def _copy_in(self, ticket: TicketRecord, message_id: int) -> bool:
-        channel = self.channel
-        if channel is None:
+        group = self.group
+        if group is None:
             return True
         if ticket.card_message_id is None:
             return False
         try:
-            copied = await channel.copy_in(
+            copied = await group.copy_in(
                 ticket.key.chat_id,
                 message_id,
                 thread_id=ticket.thread_id,
@@ -319,7 +319,7 @@ class SupportDesk:
         except Exception:
             log.exception("could not copy a file into ticket #%s", ticket.id)
             return False
-        await self.store.map_group_message(ticket.id, channel.chat_id, copied)
+        await self.store.map_group_message(ticket.id, group.chat_id, copied)
         return True
 
     @staticmethod
@@ -330,8 +330,8 @@ class SupportDesk:
     # -- the agents' side ----------------------------------------------------------------
 
     async def on_group_message(self, message: GroupMessage) -> None:
-        channel = self.channel
-        if channel is None or message.chat_id != channel.chat_id:
+        group = self.group
+        if group is None or message.chat_id != group.chat_id:
             return
         ticket = await self.store.in_group(
             message.chat_id, thread_id=message.thread_id, reply_to=message.reply_to
@@ -345,7 +345,7 @@ class SupportDesk:
         if message.command in AGENT_COMMANDS:
             await self._agent_status(ticket, message)
         elif message.command is None:
-            await self._agent_answer(channel, ticket, message)
+            await self._agent_answer(group, ticket, message)
 
     async def _agent_status(self, ticket: TicketRecord, message: GroupMessage) -> None:
         closing = message.command == "close"
@@ -361,7 +361,7 @@ class SupportDesk:
         await self._tell(ticket, Reply(say(told, number=ticket.id, title=ticket.title)))
 
     async def _agent_answer(
-        self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
+        self, group: AgentsGroup, ticket: TicketRecord, message: GroupMessage
     ) -> None:
         await self.store.add_message(
             ticket.id,
@@ -378,7 +378,7 @@ class SupportDesk:
                 note = self._t(GROUP_ANSWER_NOT_DELIVERED, number=ticket.id)
                 await self._answer_agent(message, note)
                 return  # the agent is asked to send it again: the CC copy goes with that one
-        elif not await self._agent_file(channel, ticket, message):
+        elif not await self._agent_file(group, ticket, message):
             return  # the agent is asked to send it again: the CC copy goes with that one
         self._copy_to_cc(ticket, message.text, message.attachments)
 
@@ -397,7 +397,7 @@ class SupportDesk:
         return True
 
     async def _agent_file(
-        self, channel: SupportChannel, ticket: TicketRecord, message: GroupMessage
+        self, group: AgentsGroup, ticket: TicketRecord, message: GroupMessage
     ) -> bool:
         """The file with our line and the agent's text as its caption; a text too long for a
         caption follows as an answer of its own. A failure is told to the agent."""
@@ -410,7 +410,7 @@ class SupportDesk:
             text_apart = len(full) > CAPTION_LIMIT
             caption = caption if text_apart else full
         try:
-            await channel.copy_out(ticket.key.chat_id, message.message_id, caption)
+            await group.copy_out(ticket.key.chat_id, message.message_id, caption)
         except Exception:
             log.exception("could not copy an agent's file to ticket #%s", ticket.id)
             await self._answer_agent(message, self._t(GROUP_FILE_NOT_DELIVERED, number=ticket.id))
@@ -421,10 +421,10 @@ class SupportDesk:
 
     async def _answer_agent(self, message: GroupMessage, text: str) -> None:
         """A note for the agent (already escaped), as a reply to their message in the group."""
-        if self.channel is None:
+        if self.group is None:
             return
         try:
-            await self.channel.post(text, thread_id=message.thread_id, reply_to=message.message_id)
+            await self.group.post(text, thread_id=message.thread_id, reply_to=message.message_id)
         except Exception:
             log.exception("could not answer an agent in the support group")
 
@@ -448,10 +448,10 @@ class SupportDesk:
             self.mail(Outgoing("email", address, ticket.locale, CC_SUBJECT, body, params), None)
 
     async def _tell(self, ticket: TicketRecord, reply: Reply) -> bool:
-        if self.channel is None or not ticket.key.chat_id:  # no chat: erased (/forget)
+        if self.group is None or not ticket.key.chat_id:  # no chat: erased (/forget)
             return False
         try:
-            await self.channel.tell(ticket.key.chat_id, [reply], ticket.locale)
+            await self.group.tell(ticket.key.chat_id, [reply], ticket.locale)
         except Exception:
             log.exception("could not tell the customer of ticket #%s", ticket.id)
             return False

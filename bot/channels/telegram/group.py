@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class TelegramGroup:
-    """``SUPPORT_CHAT_ID`` as a :class:`bot.support.desk.SupportChannel`. ``topics`` None: ask
+    """``SUPPORT_CHAT_ID`` as a :class:`bot.support.desk.AgentsGroup`. ``topics`` None: ask
     Telegram once whether the group is a forum (``getChat`` ``is_forum``)."""
 
     def __init__(self, sender: TelegramSender, chat_id: int, topics: bool | None = None) -> None:

@@ -118,7 +118,7 @@ class TelegramTransport:
 
     async def _support_group(self, data: dict[str, Any]) -> None:
         """Agents' messages in the support group go to the support desk (bot/support)."""
-        if self.support is None or self.support.channel is None:
+        if self.support is None or self.support.group is None:
             return
         message = group_message(data, self.bot_id)
         if message is not None:
