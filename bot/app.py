@@ -52,7 +52,7 @@ DELIVERY_GRACE_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
-class TelegramChannel:
+class TelegramSetup:
     """Customers on Telegram: ``bot`` (python-telegram-bot's client, not yet initialised)
     and Telegram's pacing (None: none, the benchmark's in-process API); ``api``: the small JSON
     client the replies go through (bot/channels/telegram/client.py; its owner closes it)."""
@@ -65,14 +65,14 @@ class TelegramChannel:
 
 
 @dataclass(frozen=True)
-class TerminalChannel:
+class TerminalSetup:
     """One customer in this terminal (``onboard chat``; ``onboard web`` without a token)."""
 
     out: Callable[[str], None] = print
     language: str | None = None
 
 
-Channel = TelegramChannel | TerminalChannel
+ChannelSetup = TelegramSetup | TerminalSetup
 
 
 @dataclass
@@ -89,10 +89,8 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
-    transport: Any = (
-        None  # bot.channels.telegram.transport.TelegramTransport, for a TelegramChannel
-    )
-    terminal: Any = None  # bot.channels.terminal.TerminalChat, for a TerminalChannel
+    transport: Any = None  # bot.channels.telegram.transport.TelegramTransport, for a TelegramSetup
+    terminal: Any = None  # bot.channels.terminal.TerminalChat, for a TerminalSetup
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
@@ -177,7 +175,7 @@ async def build_app(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
     flows_dir: Path = FLOWS_DIR,
     migrate_schema: bool = True,
-    channel: Channel | None = None,
+    channel: ChannelSetup | None = None,
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
 ) -> App:
     """Every part, wired. ``channel``: where customers are (None: no chat in this process,
@@ -263,7 +261,7 @@ async def build_app(
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
     transport = terminal = None
-    if isinstance(channel, TerminalChannel):
+    if isinstance(channel, TerminalSetup):
         screen = TerminalScreen(catalogs, out=channel.out)
         dispatcher = Dispatcher(
             owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
@@ -301,8 +299,8 @@ async def build_app(
     return app
 
 
-def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
-    if not isinstance(channel, TelegramChannel):
+def _telegram_sender(channel: ChannelSetup | None, catalogs: Catalogs) -> Any:
+    if not isinstance(channel, TelegramSetup):
         return None
     from bot.channels.telegram.render import TelegramRenderer  # noqa: PLC0415
     from bot.channels.telegram.sender import TelegramSender  # noqa: PLC0415

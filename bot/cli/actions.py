@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import App, TelegramChannel, TerminalChannel, build_app
+from bot.app import App, TelegramSetup, TerminalSetup, build_app
 from bot.channels.telegram.client import AiohttpPoster, BotApiClient
 from bot.channels.telegram.connect import connect
 from bot.channels.telegram.menu import publish_profile
@@ -51,7 +51,7 @@ async def chat(
     app = await build_app(
         settings,
         delivery=DevelopmentDelivery(Catalogs(), echo=print),
-        channel=TerminalChannel(language=language),
+        channel=TerminalSetup(language=language),
     )
     try:
         if crm is not None:
@@ -223,7 +223,7 @@ async def run(
         settings,
         delivery=worker.delivery if worker else None,
         migrate_schema=worker is None,  # the supervisor migrated before starting workers
-        channel=TelegramChannel(bot, limiter, api),
+        channel=TelegramSetup(bot, limiter, api),
     )
     try:
         await connect(bot, base)
@@ -312,7 +312,7 @@ async def web_pages(settings: Settings) -> int:
     """``onboard web``: only the hand-off pages. The chat is told through the Bot API when
     BOT_TOKEN is set, else the bot's replies are printed here."""
     if settings.bot_token is None:
-        app = await build_app(settings, channel=TerminalChannel())
+        app = await build_app(settings, channel=TerminalSetup())
         try:
             await _serve_pages(app, web_app_for(app, app.terminal.send))
         finally:
@@ -328,7 +328,7 @@ async def web_pages(settings: Settings) -> int:
     )
     api = BotApiClient(AiohttpPoster(base, token))
     limiter = outgoing_limiter(settings)
-    app = await build_app(settings, channel=TelegramChannel(bot, limiter, api))
+    app = await build_app(settings, channel=TelegramSetup(bot, limiter, api))
     try:
         await connect(bot, base)
         async with bot:

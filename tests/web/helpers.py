@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.app import App, TerminalChannel, build_app
+from bot.app import App, TerminalSetup, build_app
 from bot.channels.terminal import TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
@@ -107,7 +107,7 @@ async def page_bed(
         delivery=delivery,
         clock=clock,
         flows_dir=flows,
-        channel=TerminalChannel(out=lines.append),
+        channel=TerminalSetup(out=lines.append),
     )
     bed = PageBed(app, "")
     bed.lines = lines
