@@ -11,9 +11,9 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.base import Nowhere, deliverer
 from bot.channels.terminal import TerminalChat, TerminalScreen
 from bot.config import Settings
-from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
@@ -59,9 +59,7 @@ class TelegramSetup:
 
     bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
     limiter: Any = None  # bot.channels.telegram.ratelimit.Pacer (its owner closes it)
-    api: Any = (
-        None  # bot.channels.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
-    )
+    api: Any = None  # channels.telegram.client.BotApiClient: JSON calls (None: all via bot)
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
-    transport: Any = None  # bot.channels.telegram.transport.TelegramTransport, for a TelegramSetup
+    transport: Any = None  # channels.telegram.transport.TelegramTransport, for a TelegramSetup
     terminal: Any = None  # bot.channels.terminal.TerminalChat, for a TerminalSetup
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
@@ -263,19 +261,16 @@ async def build_app(
     transport = terminal = None
     if isinstance(channel, TerminalSetup):
         screen = TerminalScreen(catalogs, out=channel.out)
-        dispatcher = Dispatcher(
-            owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
-        )
+        dispatcher = Dispatcher(owed, codec, deliverer(screen, effects), channel=screen.name)
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
         from bot.channels.telegram.transport import TelegramTransport  # noqa: PLC0415
 
-        passing, final = _telegram_failures()
-        deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
-        dispatcher = Dispatcher(owed, codec, deliverer)
+        dispatcher = Dispatcher(owed, codec, deliverer(sender, effects), channel=sender.name)
         transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
-        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
+        nowhere = Nowhere()
+        dispatcher = Dispatcher(owed, codec, deliverer(nowhere, effects), channel=nowhere.name)
     app = App(
         settings,
         db,
@@ -318,22 +313,3 @@ def _support_group(settings: Settings, sender: Any) -> Any:
 
     topics = {"on": True, "off": False}.get(settings.support_topics)
     return TelegramGroup(sender, settings.support_chat_id, topics)
-
-
-def _telegram_failures() -> tuple[Callable[[BaseException], bool], Callable[[BaseException], bool]]:
-    """Which Bot API failures pass (network, 5xx: try again) and which are final (400)."""
-    from telegram.error import BadRequest, NetworkError  # noqa: PLC0415
-
-    def passing(exc: BaseException) -> bool:
-        return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-
-    def final(exc: BaseException) -> bool:
-        return isinstance(exc, BadRequest)
-
-    return passing, final
-
-
-async def _nowhere(chat_id: int, replies: object, locale: str) -> None:
-    """No chat in this process (``onboard crm``, ``onboard invite``): nothing is delivered
-    here, because the dispatcher of such a process is never started."""
-    del chat_id, replies, locale

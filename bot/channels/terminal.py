@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from bot.channels.base import hand_over
 from bot.dispatch import Dispatcher
 from dialogs.engine import Engine
 from dialogs.events import ConversationKey, Event, EventKind
@@ -24,7 +25,11 @@ TERMINAL_KEY = ConversationKey(bot_id=0, chat_id=1, user_id=1)
 
 
 class TerminalScreen:
-    """Where the terminal's customer reads: replies printed, the last buttons remembered."""
+    """Where the terminal's customer reads: replies printed, the last buttons remembered (the
+    terminal as a :class:`bot.channels.base.Channel`; printing never fails for a passing
+    reason, nor is a reply ever refused)."""
+
+    name = "terminal"
 
     def __init__(self, catalogs: Catalogs, *, out: Callable[[str], None] = print) -> None:
         self.catalogs = catalogs
@@ -37,6 +42,12 @@ class TerminalScreen:
         del chat_id
         for reply in replies:
             self.show(reply, locale)
+
+    def passing(self, exc: BaseException) -> bool:
+        return False
+
+    def final(self, exc: BaseException) -> bool:
+        return False
 
     def show(self, reply: Reply, locale: str) -> None:
         """Print a reply; its buttons stay valid until the next reply that has buttons."""
@@ -131,9 +142,5 @@ class TerminalChat:
 
     async def send(self, event: Event) -> None:
         """Apply one line and wait until what it owes is printed (mails included)."""
-        outcome = await self.engine.handle(event)
-        if outcome.items:
-            self.dispatcher.submit(outcome.items, lead=outcome.lead)
-        elif outcome.replies:
-            self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+        hand_over(self.dispatcher, event.key, await self.engine.handle(event))
         await self.dispatcher.delivered(event.key)

@@ -1,5 +1,5 @@
-"""Telegram's pacing shared in Redis (bot/channels/telegram/shared_pacing.py): two pacers on one Redis
-are two processes (or two machines) of one bot, and they share every budget. Real Redis, real
+"""Telegram's pacing shared in Redis (bot/channels/telegram/shared_pacing.py): two pacers on one
+Redis are two processes (or two machines) of one bot, and they share every budget. Real Redis, real
 sleeps; the limits are scaled down (a group's minute becomes a second) so each test takes
 seconds."""
 

@@ -2,8 +2,8 @@
 
 Used by the dispatcher (what committed turns owe) and the agents' group; never on the
 webhook's path, which answers as soon as a turn is committed. Plain-JSON calls go through our
-own small client (bot/channels/telegram/client.py: one JSON body, python-telegram-bot's error classes);
-uploads, and every call when no client is given, through python-telegram-bot's public
+own small client (bot/channels/telegram/client.py: one JSON body, python-telegram-bot's error
+classes); uploads, and every call when no client is given, through python-telegram-bot's public
 ``Bot.do_api_request``. Both return the raw JSON result: nothing we send reads the echoed
 ``Message``, so it is not parsed into python-telegram-bot objects. (``do_api_request`` suggests
 the typed method when one exists; those parse every echoed ``Message``, 30–40 µs a reply on
@@ -37,6 +37,10 @@ how long to wait, so this only guards against a server that never stops saying 4
 
 
 class TelegramSender:
+    """Telegram as a :class:`bot.channels.base.Channel`: replies rendered, paced and sent."""
+
+    name = "telegram"
+
     def __init__(
         self,
         bot: Bot,
@@ -50,6 +54,14 @@ class TelegramSender:
         self.limiter = limiter  # None: no outgoing limits (the benchmark's in-process API)
         self.client = client  # the plain-JSON calls (None: every call through ``bot``)
         self.bot_id = int(bot.token.split(":", 1)[0])
+
+    def passing(self, exc: BaseException) -> bool:
+        """The network or Telegram's 5xx: sent again later."""
+        return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+    def final(self, exc: BaseException) -> bool:
+        """A 400: Telegram refuses this message, sending it again cannot help."""
+        return isinstance(exc, BadRequest)
 
     async def send(self, chat_id: int, replies: Iterable[Reply], locale: str) -> None:
         """Each reply as one message, in order. A chat that blocked the bot is skipped; a

@@ -2,10 +2,11 @@
 
 The path of an update: the engine applies it in one transaction that also stores what the turn
 owes (replies, effects); the webhook answers 200 right after that commit, and the dispatcher
-(bot/dispatch.py) delivers the items through :class:`~bot.channels.telegram.sender.TelegramSender`, with
-Telegram's pacing, off this path. When Redis or the database cannot be reached the update is
-not applied and not confirmed: the webhook answers 503 (Telegram delivers it again) and polling
-keeps its offset; the customer is not told "error" for an update that will be retried.
+(bot/dispatch.py) delivers the items through
+:class:`~bot.channels.telegram.sender.TelegramSender`, with Telegram's pacing, off this path.
+When Redis or the database cannot be reached the update is not applied and not confirmed: the
+webhook answers 503 (Telegram delivers it again) and polling keeps its offset; the customer is
+not told "error" for an update that will be retried.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
+from bot.channels.base import hand_over
 from bot.channels.telegram.group import group_message
 from bot.channels.telegram.parse import event_from_json, event_from_update
 from bot.channels.telegram.sender import TelegramSender, retry_seconds
@@ -106,10 +108,7 @@ class TelegramTransport:
         if outcome.duplicate:
             log.info("update %s of %s already applied", event.update_id, event.key)
             return
-        if outcome.items:
-            self.dispatcher.submit(outcome.items, lead=outcome.lead)
-        elif outcome.replies:  # answered without a commit (e.g. an invitation refused)
-            self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+        hand_over(self.dispatcher, event.key, outcome)
 
     def _later(self, call: Any) -> None:
         task = asyncio.get_running_loop().create_task(call)
