@@ -30,7 +30,6 @@ from storage.models import (
     TicketMessageRow,
     TicketRow,
 )
-from storage.records import parse_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +291,7 @@ def _record(
     context = None
     if request is not None:
         context = HumanRequest(
-            key=parse_key(request.conversation_key),
+            key=ConversationKey.parse(request.conversation_key),
             flow=request.flow,
             step=request.step,
             locale=request.locale,
@@ -304,7 +303,7 @@ def _record(
     return TicketRecord(
         id=ticket.id,
         ref=ticket.ref,
-        key=parse_key(ticket.conversation_key),
+        key=ConversationKey.parse(ticket.conversation_key),
         kind=TicketKind(ticket.kind),
         status=TicketStatus(ticket.status),
         title=ticket.title,

@@ -21,7 +21,8 @@ from dialogs.render import render
 from dialogs.replies import Button, ButtonKind, Reply
 
 TAG = re.compile(r"<[^>]+>")
-TERMINAL_KEY = ConversationKey(bot_id=0, chat_id=1, user_id=1)
+TERMINAL = "terminal"
+TERMINAL_KEY = ConversationKey(bot_id=0, chat_id=1, user_id=1, channel=TERMINAL)
 
 
 class TerminalScreen:
@@ -29,7 +30,7 @@ class TerminalScreen:
     terminal as a :class:`bot.channels.base.Channel`; printing never fails for a passing
     reason, nor is a reply ever refused)."""
 
-    name = "terminal"
+    name = TERMINAL
 
     def __init__(self, catalogs: Catalogs, *, out: Callable[[str], None] = print) -> None:
         self.catalogs = catalogs

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram import Message, Update
 
-from dialogs.events import Contact, ConversationKey, Event, EventKind, FileRef
+from dialogs.events import TELEGRAM, Contact, ConversationKey, Event, EventKind, FileRef
 
 
 def _files(message: Message) -> tuple[FileRef, ...]:
@@ -48,7 +48,7 @@ def event_from_update(update: Update, bot_id: int) -> Event | None:
     chat = update.effective_chat
     if user is None or chat is None or chat.type != "private" or user.is_bot:
         return None
-    key = ConversationKey(bot_id, chat.id, user.id)
+    key = ConversationKey(bot_id, chat.id, user.id, channel=TELEGRAM)
     base: dict[str, object] = {
         "update_id": update.update_id,
         "language_code": user.language_code,
@@ -122,7 +122,7 @@ def _event_from_json(data: JSONDict, bot_id: int) -> tuple[Event, str | None] | 
         return None
     if user is None or chat is None or chat.get("type") != "private" or user.get("is_bot"):
         return None
-    key = ConversationKey(bot_id, int(chat["id"]), int(user["id"]))
+    key = ConversationKey(bot_id, int(chat["id"]), int(user["id"]), channel=TELEGRAM)
     base: dict[str, Any] = {
         "update_id": int(data["update_id"]),
         "language_code": user.get("language_code"),

@@ -25,6 +25,7 @@ from telegram.warnings import PTBUserWarning
 from bot.channels.telegram.client import BotApiClient, plain
 from bot.channels.telegram.ratelimit import MESSAGE_METHODS, Pacer
 from bot.channels.telegram.render import TelegramMessage, TelegramRenderer
+from dialogs.events import TELEGRAM
 from dialogs.replies import Document, Reply
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ how long to wait, so this only guards against a server that never stops saying 4
 class TelegramSender:
     """Telegram as a :class:`bot.channels.base.Channel`: replies rendered, paced and sent."""
 
-    name = "telegram"
+    name = TELEGRAM
 
     def __init__(
         self,
