@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.support import desk
+from bot.support import texts
 from dialogs.steps import tickets as steps
 from tests.bot.harness import Customer, RunningBot
 from tests.support.helpers import EMAIL, NIP, register, t
@@ -60,7 +60,7 @@ async def walk_and_file(bot: RunningBot, alice: Customer) -> Footprint:
     }
     await alice.press(t(bot, steps.CONTINUE, locale))
     filed = await alice.send(", ".join(CC))
-    assert filed == [t(bot, desk.FILED, locale, number=1, title=TITLE)]
+    assert filed == [t(bot, texts.FILED, locale, number=1, title=TITLE)]
     await alice.send(f"/human {HUMAN_REASON}")
     return footprint
 

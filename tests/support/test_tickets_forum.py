@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.support import card, desk
+from bot.support import card, texts
 from dialogs import commands
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import LANGUAGE_NAMES
@@ -59,7 +59,7 @@ async def file_first_ticket(bot: RunningBot, alice: Customer) -> None:
         t(bot, steps.CC_INVALID, locale, invalid="boss@, nope")
     ]
     filed = await alice.send("Boss@Example.com, it@example.com")
-    assert filed == [t(bot, desk.FILED, locale, number=1, title=HOSTILE_TITLE)]
+    assert filed == [t(bot, texts.FILED, locale, number=1, title=HOSTILE_TITLE)]
 
 
 def check_topic_and_card(bot: RunningBot, locale: str) -> int:
@@ -102,7 +102,7 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         assert alice.read_new() == [
             t(
                 bot,
-                desk.AGENT_REPLY,
+                texts.AGENT_REPLY,
                 locale,
                 number=1,
                 title=HOSTILE_TITLE,
@@ -114,47 +114,47 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         assert [to for to, _, _ in copies] == ["boss@example.com", "it@example.com"]
         expected = t(
             bot,
-            desk.CC_BODY,
+            texts.CC_BODY,
             locale,
             number=1,
             title=HOSTILE_TITLE,
             text="Please update the firmware",
         )
         assert all(html.unescape(expected) == body for _, _, body in copies)
-        subject = html.unescape(t(bot, desk.CC_SUBJECT, locale, number=1, title=HOSTILE_TITLE))
+        subject = html.unescape(t(bot, texts.CC_SUBJECT, locale, number=1, title=HOSTILE_TITLE))
         assert all(got == subject for _, got, _ in copies)
         await agent.send_file(
             file_name="fw.bin", caption="v2 <new>", thread_id=thread, is_topic=True
         )
         (to_alice,) = copies_to(bot, alice.user_id)
         assert to_alice["from_chat_id"] == GROUP
-        header = t(bot, desk.AGENT_FILE, locale, number=1)
+        header = t(bot, texts.AGENT_FILE, locale, number=1)
         assert to_alice["caption"] == f"{header}\n\nv2 &lt;new&gt;"
 
         # The customer's follow-ups reach the same topic.
-        assert await alice.send("Updated & rebooted") == [t(bot, desk.SENT, locale, number=1)]
+        assert await alice.send("Updated & rebooted") == [t(bot, texts.SENT, locale, number=1)]
         follow_up = group_texts(bot)[-1]
         assert follow_up["message_thread_id"] == thread
         assert "Updated &amp; rebooted" in follow_up["text"]
         screenshot = bot.api.photo(alice.user_id, language_code=locale)
-        assert await alice.deliver(screenshot) == [t(bot, desk.SENT, locale, number=1)]
+        assert await alice.deliver(screenshot) == [t(bot, texts.SENT, locale, number=1)]
         assert copies_to(bot, GROUP)[-1]["message_thread_id"] == thread
 
         # The agent closes; writing into the closed ticket offers to reopen it.
         await agent.say("/close", thread_id=thread, is_topic=True)
         assert alice.read_new() == [
-            t(bot, desk.CLOSED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
+            t(bot, texts.CLOSED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
         ]
         assert group_texts(bot)[-1]["text"] == t(
-            bot, desk.GROUP_CLOSED, "en", number=1, name="Dana"
+            bot, texts.GROUP_CLOSED, "en", number=1, name="Dana"
         )
         assert await alice.send("Broken again") == [t(bot, dialogue.CLOSED_OFFER, locale, number=1)]
         assert await alice.press(t(bot, dialogue.REOPEN, locale)) == [
             t(bot, dialogue.REOPENED, locale, number=1),
-            t(bot, desk.SENT, locale, number=1),
+            t(bot, texts.SENT, locale, number=1),
         ]
         notes = [m["text"] for m in group_texts(bot)[-2:]]
-        assert notes[0] == t(bot, desk.GROUP_CUSTOMER_REOPENED, "en", number=1)
+        assert notes[0] == t(bot, texts.GROUP_CUSTOMER_REOPENED, "en", number=1)
         assert "Broken again" in notes[1]
 
         # A second ticket; /tickets lists newest first; a ticket's dialogue is newest on top.
@@ -181,10 +181,10 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         assert await alice.press(t(bot, dialogue.CLOSE, locale)) == [
             t(bot, dialogue.CLOSED_BY_YOU, locale, number=1)
         ]
-        assert group_texts(bot)[-1]["text"] == t(bot, desk.GROUP_CUSTOMER_CLOSED, "en", number=1)
+        assert group_texts(bot)[-1]["text"] == t(bot, texts.GROUP_CUSTOMER_CLOSED, "en", number=1)
         await agent.say("/reopen", thread_id=thread, is_topic=True)
         assert alice.read_new() == [
-            t(bot, desk.REOPENED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
+            t(bot, texts.REOPENED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
         ]
 
         async with bot.app.db.connect() as connection:

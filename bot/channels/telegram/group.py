@@ -12,7 +12,7 @@ from telegram.error import BadRequest, NetworkError
 
 from bot.channels.telegram.ratelimit import PacingUnavailable
 from bot.dispatch import TryLater
-from bot.support.desk import GroupMessage
+from bot.support.group import GroupMessage
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class TelegramGroup:
-    """``SUPPORT_CHAT_ID`` as a :class:`bot.support.desk.AgentsGroup`. ``topics`` None: ask
+    """``SUPPORT_CHAT_ID`` as a :class:`bot.support.group.AgentsGroup`. ``topics`` None: ask
     Telegram once whether the group is a forum (``getChat`` ``is_forum``)."""
 
     def __init__(self, sender: TelegramSender, chat_id: int, topics: bool | None = None) -> None:
