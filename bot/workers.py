@@ -1,7 +1,7 @@
 """``onboard run --webhook --workers N``: N worker processes behind one webhook URL.
 
 The parent prepares once (migrations, the shared secret, ``setWebhook``), then spawns N
-workers. Each worker is the ordinary webhook bot (:func:`bot.cli.actions.run`) listening on the
+workers. Each worker is the ordinary webhook bot (:func:`bot.cli.serve.run`) listening on the
 same HOST:PORT with ``SO_REUSEPORT``, so the kernel spreads Telegram's connections over them;
 they share Redis (conversation state: every update is a compare-and-set transaction, so two
 workers racing on one chat apply each update exactly once) and the SQL database.
@@ -44,7 +44,7 @@ STOP_GRACE_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class WorkerSeat:
-    """What makes a process one of several workers (passed to :func:`bot.cli.actions.run`).
+    """What makes a process one of several workers (passed to :func:`bot.cli.serve.run`).
 
     ``request``, ``api`` and ``delivery`` replace python-telegram-bot's HTTP request object,
     the JSON client's poster (bot/channels/telegram/client.py) and the mail/SMS delivery; only the
@@ -70,7 +70,7 @@ def _worker_main(
     settings: Settings, index: int, hooks_path: str | None, demo_crm: Path, count: int = 1
 ) -> None:
     """Entry point of a spawned worker process."""
-    from bot.cli import actions  # noqa: PLC0415 - in the child only
+    from bot.cli import serve  # noqa: PLC0415 - in the child only
 
     configure_logging(
         settings.log_level,
@@ -87,7 +87,7 @@ def _worker_main(
         count=count,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        event_loop.run(actions.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
+        event_loop.run(serve.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
 
 
 async def _prepare(settings: Settings, hooks_path: str | None) -> None:
