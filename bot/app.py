@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.backends import build_send_limiter, build_state_store, crm_config
 from bot.channels.base import Nowhere, deliverer
 from bot.channels.terminal import TerminalChat, TerminalScreen
 from bot.config import Settings
@@ -26,21 +27,19 @@ from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
 from bot.web.links import InvitationEngine
 from dialogs.engine import Engine
-from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
-from dialogs.ports import Clock, Delivery, OwedStore, SendLimiter, StateStore
+from dialogs.ports import Clock, Delivery, OwedStore, StateStore
 from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import LiveLookups, Services
 from storage.contracts import SqlContracts
-from storage.crm_http import CrmConfig, HttpCrm
+from storage.crm_http import HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.funnel import FunnelWriter
 from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
-from storage.limits import SqlSendLimiter
 from storage.privacy import SqlPrivacy
 from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
@@ -121,48 +120,6 @@ class App:
         if self.crm is not None:
             await self.crm.close()
         await self.db.dispose()
-
-
-def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> StateStore:
-    if settings.redis_url:
-        from storage.redis_state import RedisStateStore  # noqa: PLC0415 - only when configured
-
-        return RedisStateStore.from_url(settings.redis_url, ttl_seconds=settings.state_ttl_seconds)
-    from storage.sql_state import SqlStateStore  # noqa: PLC0415
-
-    pooled = settings.pooling.transaction
-    return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock, pooled=pooled)
-
-
-def crm_config(settings: Settings, flows: FlowRegistry) -> CrmConfig | None:
-    """The live CRM connector's settings, or None when CRM_LOOKUP_URL is unset."""
-    if not settings.crm_lookup_url:
-        return None
-    if settings.crm_lookup_token is None:
-        raise ConfigError("CRM_LOOKUP_TOKEN must be set when CRM_LOOKUP_URL is")
-    unknown = sorted((settings.crm_flows or frozenset()) - {flow.id for flow in flows})
-    if unknown:
-        raise ConfigError(f"CRM_LOOKUP_FLOWS names unknown flows: {', '.join(unknown)}")
-    return CrmConfig(
-        url=settings.crm_lookup_url,
-        token=settings.crm_lookup_token.get_secret_value(),
-        auth=settings.crm_lookup_auth,
-        timeout=settings.crm_lookup_timeout_ms / 1000,
-        retries=settings.crm_lookup_retries,
-        cache_seconds=settings.crm_cache_seconds,
-        min_seconds=settings.crm_lookup_min_ms / 1000,
-        breaker_failures=settings.crm_breaker_failures,
-        breaker_seconds=settings.crm_breaker_seconds,
-    )
-
-
-def build_send_limiter(settings: Settings, db: AsyncEngine) -> SendLimiter:
-    """The cap per address across conversations: in Redis when configured, else in SQL."""
-    if settings.redis_url:
-        from storage.limits import RedisSendLimiter  # noqa: PLC0415 - only when configured
-
-        return RedisSendLimiter.from_url(settings.redis_url)
-    return SqlSendLimiter(db)
 
 
 async def build_app(
