@@ -9,7 +9,7 @@ from bot.config import Settings
 from dialogs.errors import ConfigError
 from dialogs.flow import FlowRegistry
 from dialogs.ports import Clock, SendLimiter, StateStore
-from storage.crm_http import CrmConfig
+from storage.crm_client import CrmConfig
 from storage.limits import SqlSendLimiter
 
 
