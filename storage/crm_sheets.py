@@ -2,8 +2,8 @@
 and XLSX (openpyxl), one customer per row (format: docs/crm-format.md, "Spreadsheets").
 
 Columns are found by their header (:mod:`storage.crm_columns`), in English or in the customer's
-language, or by a mapping file (``--mapping``, YAML). Every row becomes the same :class:`CrmRow` a YAML
-import makes, so the rules, the ``FILE:LINE: reason`` report and the upsert are the same.
+language, or by a mapping file (``--mapping``, YAML). Every row becomes the same :class:`CrmRow`
+a YAML import makes, so the rules, the ``FILE:LINE: reason`` report and the upsert are the same.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ from dialogs.i18n import Catalogs
 from dialogs.ports import Attachment, Clock, Outgoing, TicketStatus
 from dialogs.replies import Param, Reply, say, say_n
 from dialogs.steps.tickets import PHOTO
-from storage.tickets import SqlTickets, TicketRecord
+from storage.ticket_records import TicketRecord
+from storage.tickets import SqlTickets
 
 log = logging.getLogger(__name__)
 

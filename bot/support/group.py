@@ -16,7 +16,8 @@ from bot.support.card import card, escape, topic_name
 from dialogs.i18n import Catalogs
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
-from storage.tickets import SqlTickets, TicketRecord
+from storage.ticket_records import TicketRecord
+from storage.tickets import SqlTickets
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from bot.support.card import card
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import TicketKind, TicketStatus
-from storage.tickets import TicketRecord
+from storage.ticket_records import TicketRecord
 
 
 def ticket(description: str) -> TicketRecord:
