@@ -35,7 +35,7 @@ from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import Attachment, Clock, Outgoing, TicketStatus
 from dialogs.replies import Param, Reply, say, say_n
-from dialogs.steps.tickets import PHOTO
+from dialogs.steps.ticket_files import PHOTO
 from storage.ticket_records import TicketRecord
 from storage.tickets import SqlTickets
 

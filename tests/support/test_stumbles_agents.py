@@ -16,7 +16,7 @@ from bot.support import texts
 from dialogs.help_ticket import HUMAN_WRITE
 from dialogs.render import render
 from dialogs.replies import say_n
-from dialogs.steps import tickets as steps
+from dialogs.steps import ticket_files
 from tests.bot.harness import Customer, RunningBot
 from tests.support.helpers import (
     GROUP,
@@ -128,7 +128,7 @@ async def test_an_agents_file_without_text_is_mailed_to_cc_too(
             html.unescape(
                 t(bot, texts.CC_FILES_BODY, locale, number=1, title=HOSTILE_TITLE, names=name)
             ).replace("{files}", files)
-            for name in ("fw-2.bin", t(bot, steps.PHOTO, locale))
+            for name in ("fw-2.bin", t(bot, ticket_files.PHOTO, locale))
         )
         assert [body for _, body in mails] == [document, document, photo, photo]
 

@@ -15,6 +15,7 @@ from dialogs import commands
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import LANGUAGE_NAMES
 from dialogs.steps import ticket_dialogue as dialogue
+from dialogs.steps import ticket_files
 from dialogs.steps import tickets as steps
 from tests.bot.harness import Customer, RunningBot
 from tests.support.helpers import GROUP, Agent, copies_to, group_texts, register, support_bot, t
@@ -46,15 +47,21 @@ async def file_first_ticket(bot: RunningBot, alice: Customer) -> None:
     assert await alice.send(HOSTILE_TEXT) == [t(bot, flow_text("files"), locale)]
 
     photo = await alice.deliver(bot.api.photo(alice.user_id, language_code=locale))
-    assert photo == [t(bot, steps.FILE_RECEIVED, locale, name=t(bot, steps.PHOTO, locale))]
+    assert photo == [
+        t(bot, ticket_files.FILE_RECEIVED, locale, name=t(bot, ticket_files.PHOTO, locale))
+    ]
     log = bot.api.document(alice.user_id, "router.log", "text/plain", 2048, language_code=locale)
-    assert await alice.deliver(log) == [t(bot, steps.FILE_RECEIVED, locale, name="router.log")]
+    assert await alice.deliver(log) == [
+        t(bot, ticket_files.FILE_RECEIVED, locale, name="router.log")
+    ]
     huge = bot.api.document(alice.user_id, "dump.bin", "application/octet-stream", 25 * MB)
     refused = await alice.deliver(huge)
     size = "25.0" if locale == "en" else "25,0"  # Babel's number format
-    assert refused == [t(bot, steps.FILE_TOO_BIG, locale, size=size, limit=20)]
+    assert refused == [t(bot, ticket_files.FILE_TOO_BIG, locale, size=size, limit=20)]
 
-    assert await alice.press(t(bot, steps.CONTINUE, locale)) == [t(bot, flow_text("cc"), locale)]
+    assert await alice.press(t(bot, ticket_files.CONTINUE, locale)) == [
+        t(bot, flow_text("cc"), locale)
+    ]
     assert await alice.send("boss@, nope") == [
         t(bot, steps.CC_INVALID, locale, invalid="boss@, nope")
     ]
@@ -162,7 +169,7 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         await alice.press(t(bot, steps.NOTHING_SPECIFIC, locale))
         await alice.send("Invoice question")
         await alice.send("Where is my invoice?")
-        await alice.press(t(bot, steps.CONTINUE, locale))
+        await alice.press(t(bot, ticket_files.CONTINUE, locale))
         await alice.press(t(bot, steps.SKIP, locale))
         assert await alice.send("/tickets") == [t(bot, dialogue.LIST, locale)]
         labels = [b["text"] for b in alice.keyboard]

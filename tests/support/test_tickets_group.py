@@ -12,6 +12,7 @@ from dialogs import help_ticket
 from dialogs.effects import RecordHuman
 from dialogs.events import ConversationKey
 from dialogs.ports import HumanRequest, TicketKind
+from dialogs.steps import ticket_files
 from dialogs.steps import tickets as steps
 from tests.support.helpers import GROUP, NIP, Agent, group_texts, register, support_bot, t
 
@@ -26,7 +27,7 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         await alice.press(t(bot, steps.NOTHING_SPECIFIC, "de"))
         await alice.send("No login")
         await alice.send("The portal says & <error>")
-        await alice.press(t(bot, steps.CONTINUE, "de"))
+        await alice.press(t(bot, ticket_files.CONTINUE, "de"))
         assert await alice.press(t(bot, steps.SKIP, "de")) == [
             t(bot, texts.FILED, "de", number=1, title="No login")
         ]
