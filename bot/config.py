@@ -6,9 +6,10 @@ import re
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from bot.forwarded import Network, parse_networks
+from bot.channels.whatsapp.settings import WhatsAppSettings
+from bot.web.forwarded import Network, parse_networks
 from dialogs.errors import ConfigError
 from dialogs.zones import DEFAULT_ZONES, parse_zones
 
@@ -22,7 +23,7 @@ URL_PASSWORD = re.compile(r"://([^:/@\s]*):[^@\s]*@")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names, not a bind
 
 
-class Settings(BaseSettings):
+class Settings(WhatsAppSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     bot_token: SecretStr | None = Field(
@@ -124,46 +125,6 @@ class Settings(BaseSettings):
     time_zones: str = Field(
         "", description="Zone of times shown per language, e.g. pl=Europe/Warsaw; unset = country's"
     )
-    # -- WhatsApp (Meta's Cloud API, issue 18): unset = no WhatsApp channel ---------------
-    whatsapp_token: SecretStr | None = Field(
-        None, description="Cloud API access token (a system user's permanent token)"
-    )
-    whatsapp_app_secret: SecretStr | None = Field(
-        None, description="The Meta app's secret: signs every webhook POST (X-Hub-Signature-256)"
-    )
-    whatsapp_verify_token: SecretStr | None = Field(
-        None, description="Any string of ours, typed into the dashboard's webhook settings too"
-    )
-    whatsapp_phone_number_id: str | None = Field(
-        None, description="The business phone number's id (not the number itself)"
-    )
-    whatsapp_api_base: str = Field("https://graph.facebook.com", description="Graph API server")
-    whatsapp_api_version: str = Field("v21.0", description="Graph API version")
-    whatsapp_webhook_path: str = Field("/whatsapp/webhook", description="Callback URL's path")
-    whatsapp_template: str = Field(
-        "onboard_reply", description="Approved template sent outside the 24-hour window"
-    )
-    whatsapp_templates: str = Field(
-        "", description="Its name per language where it differs, e.g. bg=onboard_reply_bg"
-    )
-    whatsapp_template_languages: str = Field(
-        "", description="Template language codes where not the locale, e.g. en=en_US"
-    )
-    whatsapp_number_rate: float = Field(
-        80.0, ge=0.1, le=1000, description="Messages a second from our number to all customers"
-    )
-    whatsapp_pair_rate: float = Field(
-        0.17, ge=0.01, le=100, description="Messages a second to one customer (after the burst)"
-    )
-    whatsapp_pair_burst: int = Field(
-        20, ge=1, le=45, description="Messages to one customer at once before the pair rate"
-    )
-    whatsapp_pair_hold_seconds: float = Field(
-        6.0, ge=0.01, le=600, description="A 131056 (pair rate limit) holds that customer so long"
-    )
-    whatsapp_media_max_mb: int = Field(
-        20, ge=1, le=100, description="Largest customer file relayed to the agents' group"
-    )
     # -- the company's CRM asked live over HTTP (issue 21, docs/crm-api.yaml) -----------------
     crm_lookup_url: str | None = Field(None, description="CRM look-up API; unset = local copy")
     crm_lookup_token: SecretStr | None = Field(None, description="Bearer token or HMAC key")
@@ -185,19 +146,6 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456789:AAE… (the token @BotFather gave you)")
         return value
 
-    @field_validator("whatsapp_phone_number_id")
-    @classmethod
-    def _number_id(cls, value: str | None) -> str | None:
-        if value is not None and not value.isdigit():
-            raise ValueError("must be the digits of the phone number id from the API Setup page")
-        return value
-
-    @field_validator("whatsapp_templates", "whatsapp_template_languages")
-    @classmethod
-    def _per_locale(cls, value: str) -> str:
-        per_locale(value)
-        return value
-
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -212,7 +160,6 @@ class Settings(BaseSettings):
         "webhook_url",
         "crm_lookup_url",
         "privacy_url",
-        "whatsapp_api_base",
     )
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
@@ -247,21 +194,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _whatsapp_complete(self) -> Self:
-        """The WhatsApp settings come as a set: all four, or none."""
-        names = ("whatsapp_token", "whatsapp_app_secret", "whatsapp_verify_token")
-        given = [n for n in (*names, "whatsapp_phone_number_id") if getattr(self, n)]
-        if given and len(given) < 4:
-            missing = [n.upper() for n in (*names, "whatsapp_phone_number_id") if n not in given]
-            raise ValueError(f"WhatsApp needs {', '.join(missing)} as well")
-        return self
-
-    @property
-    def whatsapp(self) -> bool:
-        """True when the WhatsApp channel is configured."""
-        return self.whatsapp_phone_number_id is not None
-
-    @model_validator(mode="after")
     def _pages_where_we_listen(self) -> Self:
         """Without PUBLIC_URL, links point at the address this server really listens on."""
         if not self.public_url:
@@ -269,14 +201,6 @@ class Settings(BaseSettings):
             host = f"[{host}]" if ":" in host else host
             self.public_url = f"http://{host}:{self.port}"
         return self
-
-    @property
-    def whatsapp_template_names(self) -> dict[str, str]:
-        return per_locale(self.whatsapp_templates)
-
-    @property
-    def whatsapp_languages(self) -> dict[str, str]:
-        return per_locale(self.whatsapp_template_languages)
 
     @property
     def crm_flows(self) -> frozenset[str] | None:
@@ -293,7 +217,7 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxies(self) -> tuple[Network, ...]:
-        """The load balancers whose X-Forwarded-For is believed (bot/forwarded.py)."""
+        """The load balancers whose X-Forwarded-For is believed (bot/web/forwarded.py)."""
         return parse_networks(self.forwarded_allow_ips)
 
     @property
@@ -317,25 +241,8 @@ SECRET_SETTINGS = (
 )
 
 
-def per_locale(value: str) -> dict[str, str]:
-    """``bg=name_bg,hu=name_hu`` → ``{"bg": "name_bg", "hu": "name_hu"}``."""
-    from dialogs.i18n import SUPPORTED_LOCALES  # noqa: PLC0415
-
-    pairs: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in value.split(","))):
-        locale, sep, name = part.partition("=")
-        locale, name = locale.strip(), name.strip()
-        if not sep or locale not in SUPPORTED_LOCALES or not re.fullmatch(r"[A-Za-z0-9_]+", name):
-            raise ValueError(
-                f"must be LOCALE=NAME pairs separated by commas (locales: "
-                f"{', '.join(SUPPORTED_LOCALES)}; names of letters, digits and _)"
-            )
-        pairs[locale] = name
-    return pairs
-
-
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret the settings hold, for the logs' redactor (bot/logs.py)."""
+    """Every secret the settings hold, for the logs' redactor (bot/ops/logs.py)."""
     values = [getattr(settings, name) for name in type(settings).model_fields]
     return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
 

@@ -64,15 +64,15 @@ class ChatDeliverer:
 
 class RoutedDeliverer:
     """One dispatcher for several channels (Telegram and WhatsApp in one process): each item
-    goes to the deliverer of its conversation's channel, told by the key's ``bot_id`` (the
-    bot's id, or WhatsApp's phone number id); the others to ``default``."""
+    goes to the deliverer of its conversation's channel (``ConversationKey.channel``); a
+    channel this process does not serve to ``default``."""
 
-    def __init__(self, by_bot: dict[int, ChatDeliverer], default: ChatDeliverer) -> None:
-        self.by_bot = by_bot
+    def __init__(self, by_channel: dict[str, ChatDeliverer], default: ChatDeliverer) -> None:
+        self.by_channel = by_channel
         self.default = default
 
     def _of(self, item: OwedItem) -> ChatDeliverer:
-        return self.by_bot.get(item.key.bot_id, self.default)
+        return self.by_channel.get(item.key.channel, self.default)
 
     async def reply(self, item: OwedItem, replies: Sequence[Reply]) -> None:
         await self._of(item).reply(item, replies)

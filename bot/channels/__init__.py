@@ -1,1 +1,1 @@
-"""The messaging apps customers reach us on, one package each (issue 18)."""
+"""The messaging apps, one package each, behind one small interface (:mod:`bot.channels.base`)."""

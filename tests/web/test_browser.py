@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from bot import passwords
-from bot.pages.password import SAVED_TITLE
-from bot.passwords import SecretHasher
-from bot.web import serving, web_app_for
+from bot.web import passwords
+from bot.web.pages.password import SAVED_TITLE
+from bot.web.passwords import SecretHasher
+from bot.web.server import serving, web_app_for
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text, say_n
@@ -66,7 +66,7 @@ async def walk_to_the_link(bot: RunningBot, user: int, locale: str) -> str:
     await alice.send("/start")
     await alice.send("175074752")
     await alice.send("demo@example.com")
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     mail = bot.delivery.sent[-1][0]
     await alice.send(str(mail.params["code"]))
     return alice.link()
@@ -256,7 +256,7 @@ async def test_the_pin_page_copies_saves_a_pdf_and_needs_the_tick(
         assert bed.lines[-1].startswith("Your account is active.")
 
         accounts = SqlAccounts(bed.app.db)
-        account = await accounts.get(None, "0:1:1")
+        account = await accounts.get(None, "terminal:0:1:1")
         assert account is not None
         assert account.pin_hash is not None
         assert account.pin_hash.startswith("$argon2id$")
@@ -278,11 +278,11 @@ async def test_the_pin_is_not_stored_without_the_tick(tmp_path: Path, browser: B
         assert "Please confirm that you have stored your PIN safely." in await page.inner_text(
             "main"
         )
-        account = await SqlAccounts(bed.app.db).get(None, "0:1:1")
+        account = await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1")
         assert account is not None
         assert account.pin_hash is None
         assert (
-            await SqlAccounts(bed.app.db).check_pin(1, "0:1:1", lambda _h: True, 0)
+            await SqlAccounts(bed.app.db).check_pin(1, "terminal:0:1:1", lambda _h: True, 0)
             is PinCheck.NO_PIN
         )
         await page.context.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.pages.guard import Limits
+from bot.web.pages.guard import PageLimits
 from storage.accounts import SqlAccounts
 from tests.conftest import make_settings
 from tests.web.helpers import Clock, PageBed, page_bed, write_test_flows
@@ -40,7 +40,7 @@ async def post(session: aiohttp.ClientSession, url: str, **form: str) -> tuple[i
 @pytest.fixture
 async def bed(tmp_path: Path):  # type: ignore[no-untyped-def]
     flows = write_test_flows(tmp_path / "flows")
-    limits = Limits(per_token=4, per_address=8, window=600)
+    limits = PageLimits(per_token=4, per_address=8, window=600)
     settings = make_settings(tmp_path, portal_handoff_url=PORTAL)
     async with page_bed(settings, flows, Clock(), limits) as bed:
         yield bed
@@ -89,7 +89,7 @@ async def test_a_form_without_its_csrf_value_is_refused(bed: PageBed) -> None:
         await form_csrf(session, url)
         status, _ = await post(session, url, password=good, confirm=good, csrf=csrf)
         assert status == 403
-    assert await SqlAccounts(bed.app.db).get(None, "0:1:1") is None
+    assert await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1") is None
 
 
 async def test_submissions_are_limited_per_token(bed: PageBed) -> None:
@@ -126,7 +126,7 @@ async def test_a_good_password_is_stored_as_argon2id_and_the_chat_is_told(bed: P
         status, page = await post(session, url, password=password, confirm=password, csrf=csrf)
         assert status == 410
         assert "This link has expired or has already been used" in page
-    account = await SqlAccounts(bed.app.db).get(None, "0:1:1")
+    account = await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1")
     assert account is not None
     assert account.password_hash is not None
     assert account.password_hash.startswith("$argon2id$")

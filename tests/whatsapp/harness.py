@@ -20,14 +20,14 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.app import App, WhatsAppChannel, build_app
+from bot.app import App, WhatsAppSetup, build_app
 from bot.channels.whatsapp.format import to_whatsapp
 from bot.channels.whatsapp.parse import conversation_key
 from bot.channels.whatsapp.render import OWN_NUMBER
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.links import add_link_routes
-from bot.web import web_app_for
+from bot.web.links import add_link_routes
+from bot.web.server import web_app_for
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.replies import Param
@@ -107,7 +107,7 @@ async def running_whatsapp(
         settings = whatsapp_settings(tmp_path, api, redis_url=redis_url, **settings_extra)
         delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
         build_options.setdefault("delivery", delivery)
-        app = await build_app(settings, channel=WhatsAppChannel(), **build_options)
+        app = await build_app(settings, channel=WhatsAppSetup(), **build_options)
         if local_crm:
             await load_crm(app.db, DEMO_CRM)
         web_app = web_app_for(app, app.whatsapp.push)

@@ -45,7 +45,7 @@ async def walk_bg_flow(bot: RunningWhatsApp, locale: str) -> None:
     assert await alice.send("175074752") == [wa(EMAIL, locale)]
     assert await alice.send("not an address") == [wa(EMAIL_INVALID, locale)]
     assert await alice.send("someone@example.com") == [wa(NO_MATCH, locale)]
-    await bot.app.effects.outbox.drain()
+    await bot.app.effects.courier.drain()
     assert bot.delivery.sent == []
     assert await alice.press(wa("Enter the details again", locale)) == [wa(EIK, locale)]
     assert await alice.send("175 074 752") == [wa(EMAIL, locale)]
@@ -56,7 +56,7 @@ async def walk_bg_flow(bot: RunningWhatsApp, locale: str) -> None:
         wa(code_step.RESEND, locale),
         wa(code_step.CHANGE_EMAIL, locale),
     ]
-    await bot.app.effects.outbox.drain()
+    await bot.app.effects.courier.drain()
     ((mail, _subject, body),) = bot.delivery.sent
     code = str(mail.params["code"])
     assert code in body

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.links import issue_invitation
+from bot.web.links import issue_invitation
 from dialogs import durations
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.replies import Text
@@ -114,7 +114,7 @@ async def test_hu_flow_over_whatsapp(tmp_path: Path, app_redis: str, locale: str
             wa(of(HU, "record_declaration"), locale),
             wa(of(HU, "activate"), locale, address=address),
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         ((mail, subject, _body),) = bot.delivery.sent
         assert (mail.to, subject) == (address, wa(link_step.LINK_SUBJECT, locale))
         assert (await page(bot, str(mail.params["url"])))[0] == 200
@@ -162,7 +162,7 @@ async def test_kk_own_number_is_the_one_the_customer_writes_from(
             wa(of(KK, "phone_confirmed"), locale, phone=KK_SHOWN),
         ]
         assert replies[-1] == wa(of(KK, "password"), locale, minutes=durations.minutes(30))
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert sorted(m.channel for m, _s, _b in bot.delivery.sent) == ["email", "sms"]
         assert all(m.channel != "sms" or "code" not in m.params for m, _s, _b in bot.delivery.sent)
 
@@ -183,7 +183,7 @@ async def test_kk_a_number_from_another_phone_needs_the_sms_code(
             wa(phone_step.GOT_IT, locale, phone=KK_SHOWN),
             wa(of(KK, "sms_code"), locale, length=8, address=KK_SHOWN),
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         [(sms, _s, _b)] = bot.delivery.sent
         assert (sms.channel, sms.to) == ("sms", "+" + KK_PHONE)
         opened = await bolat.send(str(sms.params["code"]))
@@ -225,7 +225,7 @@ async def test_de_flow_over_whatsapp(tmp_path: Path, app_redis: str, locale: str
             wa(GOT_IT, locale, phone="+49 1512 3456789"),
             wa(of(DE, "sms"), locale, length=8, address="+49 1512 3456789"),
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         code = str(bot.delivery.sent[-1][0].params["code"])
         wrong = "00000000" if code != "00000000" else "11111111"
         tries = Text(code_step.WRONG[0], {"count": 4}, plural=code_step.WRONG[1], count=4)
@@ -292,7 +292,7 @@ async def test_pl_flow_over_whatsapp(tmp_path: Path, app_redis: str, locale: str
         assert await alice.send("8567346215") == [
             wa(of(PL, "verify_email"), locale, address="biuro@example.pl")
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         ((mail, _subject, _body),) = bot.delivery.sent
         assert (await page(bot, str(mail.params["url"])))[0] == 200
         assert alice.read_new() == [wa(of(PL, "password"), locale, minutes=durations.minutes(30))]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.locales import extract_template, update_catalogs
 from bot.maint.catalog_check import check_catalogs
+from bot.maint.locales import extract_template, update_catalogs
 from bot.maint.whatsapp_text import whatsapp_problems
 from tests.maint.conftest import check, line_of, po_path, replace_in, translate_all
 

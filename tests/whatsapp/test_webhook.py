@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import metrics
 from bot.channels.whatsapp.webhook import LOCATION_REFUSED
+from bot.ops import metrics
 from dialogs.replies import Reply, Text
 from tests.bot.test_bg_flow_telegram import EMAIL
 from tests.delivery.harness import Clock

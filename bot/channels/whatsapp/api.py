@@ -23,13 +23,13 @@ from typing import Any
 
 import aiohttp
 
-from bot import metrics
 from bot.channels.whatsapp.errors import (
     MediaTooLarge,
     WhatsAppError,
     WhatsAppUnavailable,
     error_for,
 )
+from bot.ops import metrics
 
 GRAPH_API_BASE = "https://graph.facebook.com"
 GRAPH_API_VERSION = "v21.0"

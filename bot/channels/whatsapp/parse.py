@@ -5,7 +5,8 @@ the ``statuses`` of what we sent. A message becomes an :class:`Inbound` (a neutr
 a :class:`Refusal` (a location, or a kind we cannot use: answered politely, nothing applied);
 a status becomes a :class:`Status`. Nothing here touches the network or a store.
 
-The conversation key is (our phone number id, the customer's WhatsApp id, the same id). The
+The conversation key is (channel ``whatsapp``, our phone number id, the customer's WhatsApp id,
+the same id): a person on Telegram and WhatsApp has two conversations. The
 message id (``wamid…``) is hashed into the event's ``update_id``, so a webhook Meta delivers
 again is recognised by the engine's dedupe like a Telegram update sent twice.
 
@@ -65,8 +66,12 @@ class Notification:
     statuses: tuple[Status, ...] = ()
 
 
+WHATSAPP = "whatsapp"
+"""The channel of WhatsApp's conversation keys (``whatsapp:<number id>:<wa id>:<wa id>``)."""
+
+
 def conversation_key(phone_number_id: str, wa_id: str) -> ConversationKey:
-    return ConversationKey(int(phone_number_id), int(wa_id), int(wa_id))
+    return ConversationKey(int(phone_number_id), int(wa_id), int(wa_id), channel=WHATSAPP)
 
 
 def update_id_of(message_id: str) -> int:

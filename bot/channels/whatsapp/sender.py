@@ -25,11 +25,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot import metrics
 from bot.channels.whatsapp.api import GraphClient, Payload
-from bot.channels.whatsapp.errors import WhatsAppRateLimited, WindowClosed
+from bot.channels.whatsapp.errors import (
+    WhatsAppRateLimited,
+    WhatsAppRefused,
+    WhatsAppUnavailable,
+    WindowClosed,
+)
 from bot.channels.whatsapp.render import Rendered, WhatsAppRenderer
 from bot.channels.whatsapp.window import WindowStore, is_open
+from bot.ops import metrics
 from dialogs.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -40,7 +45,8 @@ _BREAKS = re.compile(r"\s*\n\s*|\t| {4,}")  # a template parameter takes none of
 
 
 class Pacer(Protocol):
-    """What the sender needs of the outgoing limits (bot/telegram/ratelimit.py's pacers)."""
+    """What the sender needs of the outgoing limits (Telegram's pacers, which it reuses:
+    bot/channels/telegram/ratelimit.py)."""
 
     async def wait(self, chat_id: int | str | None) -> None: ...
 
@@ -71,6 +77,10 @@ class Templates:
 
 
 class WhatsAppSender:
+    """WhatsApp as a :class:`bot.channels.base.Channel`."""
+
+    name = "whatsapp"
+
     def __init__(
         self,
         client: GraphClient,
@@ -91,6 +101,16 @@ class WhatsAppSender:
         self.pacer = pacer
         self.pair_hold_seconds = pair_hold_seconds
         self.number_hold_seconds = number_hold_seconds
+
+    def passing(self, exc: BaseException) -> bool:
+        """Tried again later: no answer, a 5xx, the shared pacing's Redis."""
+        from bot.channels.telegram.ratelimit import PacingUnavailable  # noqa: PLC0415
+
+        return isinstance(exc, WhatsAppUnavailable | PacingUnavailable)
+
+    def final(self, exc: BaseException) -> bool:
+        """The Graph API refuses the message as it is: sending it again cannot help."""
+        return isinstance(exc, WhatsAppRefused)
 
     def conversation(self, chat_id: int) -> str:
         return f"{self.client.phone_number_id}:{chat_id}"

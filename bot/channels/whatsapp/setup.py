@@ -1,8 +1,8 @@
 """The WhatsApp channel's parts, built from the settings for the composition root (bot/app.py).
 
 The root builds these, then the webhook with its engine and dispatcher; nothing is set on an
-object after it was built. Pacing reuses Telegram's pacers (bot/telegram/ratelimit.py: a GCRA
-per customer — the pair rate, with a burst — and one calendar for the business number), in
+object after it was built. Pacing reuses Telegram's pacers (bot/channels/telegram/ratelimit.py:
+a GCRA per customer — the pair rate, with a burst — and one calendar for the business number), in
 Redis when ``REDIS_URL`` is set so every worker shares them, keyed by the phone number id.
 """
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.whatsapp.api import GraphClient
-from bot.channels.whatsapp.errors import WhatsAppRefused, WhatsAppUnavailable
 from bot.channels.whatsapp.render import WhatsAppRenderer
 from bot.channels.whatsapp.sender import Templates, WhatsAppSender
 from bot.channels.whatsapp.webhook import WhatsAppWebhook
@@ -37,7 +36,7 @@ class WhatsAppParts:
     client: GraphClient
     windows: WindowStore
     sender: WhatsAppSender
-    pacer: Any  # bot.telegram.ratelimit.Pacer
+    pacer: Any  # bot.channels.telegram.ratelimit.Pacer
 
     def webhook(
         self, settings: Settings, engine: Engine, dispatcher: Dispatcher
@@ -62,7 +61,7 @@ class WhatsAppParts:
 def build_whatsapp(
     settings: Settings, catalogs: Catalogs, db: AsyncEngine, clock: Clock
 ) -> WhatsAppParts:
-    from bot.telegram.ratelimit import Limits, OutgoingLimiter  # noqa: PLC0415
+    from bot.channels.telegram.ratelimit import OutgoingLimiter, TelegramLimits  # noqa: PLC0415
 
     assert settings.whatsapp_token is not None  # noqa: S101 - settings.whatsapp checked it
     number = str(settings.whatsapp_phone_number_id)
@@ -72,14 +71,14 @@ def build_whatsapp(
         base=settings.whatsapp_api_base,
         version=settings.whatsapp_api_version,
     )
-    limits = Limits(
+    limits = TelegramLimits(
         chat_rate=settings.whatsapp_pair_rate,
         chat_burst=settings.whatsapp_pair_burst,
         bot_rate=settings.whatsapp_number_rate,
     )
     windows: WindowStore
     if settings.redis_url:
-        from bot.telegram.shared_pacing import SharedPacer  # noqa: PLC0415 - only with Redis
+        from bot.channels.telegram.shared_pacing import SharedPacer  # noqa: PLC0415 - only with Redis
 
         pacer: Any = SharedPacer.from_url(settings.redis_url, int(number), limits)
         windows = RedisWindows.from_url(settings.redis_url)
@@ -101,15 +100,3 @@ def build_whatsapp(
         pair_hold_seconds=settings.whatsapp_pair_hold_seconds,
     )
     return WhatsAppParts(int(number), client, windows, sender, pacer)
-
-
-def passing(exc: BaseException) -> bool:
-    """A failure tried again later: no answer, a 5xx, the shared pacing's Redis."""
-    from bot.telegram.ratelimit import PacingUnavailable  # noqa: PLC0415
-
-    return isinstance(exc, WhatsAppUnavailable | PacingUnavailable)
-
-
-def final(exc: BaseException) -> bool:
-    """A message the Graph API refuses as it is: sending it again cannot help."""
-    return isinstance(exc, WhatsAppRefused)

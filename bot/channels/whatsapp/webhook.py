@@ -24,10 +24,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import metrics
 from bot.channels.whatsapp.parse import Inbound, Refusal, Status, parse_notification
 from bot.channels.whatsapp.window import WindowStore
 from bot.dispatch import Dispatcher
+from bot.ops import metrics
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError, ConflictError
 from dialogs.events import ConversationKey, Event, EventKind
