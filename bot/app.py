@@ -200,12 +200,17 @@ async def build_app(
     await limiter.prepare()
     courier = Courier(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
     sender = _telegram_sender(channel, catalogs)
+    wa = None  # WhatsApp beside Telegram, or alone (bot/channels/whatsapp/setup.py)
+    if settings.whatsapp and isinstance(channel, TelegramSetup | WhatsAppSetup):
+        from bot.channels.whatsapp.setup import build_whatsapp  # noqa: PLC0415
+
+        wa = build_whatsapp(settings, catalogs, db, clock)
     support = SupportDesk(
         tickets,
         catalogs,
         clock,
         locale=settings.support_locale,
-        group=_support_group(settings, sender),
+        group=_support_group(settings, sender, wa),
         mail=courier.submit,  # CC copies of agents' answers
     )
     effects = EffectRunner(
@@ -225,11 +230,6 @@ async def build_app(
         ),
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
-    wa = None  # WhatsApp beside Telegram, or alone (bot/channels/whatsapp/setup.py)
-    if settings.whatsapp and isinstance(channel, TelegramSetup | WhatsAppSetup):
-        from bot.channels.whatsapp.setup import build_whatsapp  # noqa: PLC0415
-
-        wa = build_whatsapp(settings, catalogs, db, clock)
     transport = terminal = None
     if isinstance(channel, TerminalSetup):
         screen = TerminalScreen(catalogs, out=channel.out)
@@ -283,11 +283,13 @@ def _telegram_sender(channel: ChannelSetup | None, catalogs: Catalogs) -> Any:
     )
 
 
-def _support_group(settings: Settings, sender: Any) -> Any:
-    """The agents' group as a support channel, when this process talks to Telegram."""
+def _support_group(settings: Settings, sender: Any, wa: Any) -> Any:
+    """The agents' group, when this process talks to Telegram; WhatsApp's customers reach it
+    too when WhatsApp is served (bot/support/crossing.py)."""
     if sender is None or settings.support_chat_id is None:
         return None
     from bot.channels.telegram.group import TelegramGroup  # noqa: PLC0415
 
     topics = {"on": True, "off": False}.get(settings.support_topics)
-    return TelegramGroup(sender, settings.support_chat_id, topics)
+    group = TelegramGroup(sender, settings.support_chat_id, topics)
+    return group if wa is None else wa.agents_group(group, settings)

@@ -145,7 +145,7 @@ class AgentsSide:
             text_apart = len(full) > CAPTION_LIMIT
             caption = caption if text_apart else full
         try:
-            await group.copy_out(ticket.key.chat_id, message.message_id, caption)
+            await group.copy_out(ticket.key, message, caption, ticket.locale)
         except Exception:
             log.exception("could not copy an agent's file to ticket #%s", ticket.id)
             await self.relay.answer_agent(

@@ -32,6 +32,7 @@ from bot.support.texts import (
     NOT_PASSED_ON,
     SENT,
 )
+from dialogs.events import TELEGRAM
 from dialogs.i18n import Catalogs
 from dialogs.ports import Attachment, Clock, HumanRequest, NewTicket, TicketKind, TicketStatus
 from dialogs.replies import Reply, say
@@ -124,9 +125,12 @@ class SupportDesk:
         )
         passed = True
         metrics.ticket(ticket.kind, "customer_message")
-        if attachments and message_id is not None:
-            passed = await self.relay.copy_in(ticket, message_id)
-        elif text:
+        on_telegram = ticket.key.channel == TELEGRAM
+        copied = bool(attachments) and (message_id is not None or not on_telegram)
+        if copied:  # Telegram copies the message (its caption too); other apps' files upload
+            for attachment in attachments:
+                passed = await self.relay.copy_in(ticket, attachment) and passed
+        if text and not (copied and on_telegram):
             name = escape(ticket.customer_name or self.relay.t(GROUP_CUSTOMER))
             prefix = f"<b>#{ticket.id}</b> · {name}:\n"
             for piece in split_text(text, TELEGRAM_TEXT_LIMIT - len(prefix)):

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.dispatch import TryLater
 from bot.support.card import card, escape, topic_name
+from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
@@ -50,15 +51,28 @@ class AgentsGroup(Protocol):
     async def post(self, html: str, *, thread_id: int | None, reply_to: int | None) -> int: ...
 
     async def copy_in(
-        self, from_chat: int, message_id: int, *, thread_id: int | None, reply_to: int | None
-    ) -> int: ...
+        self,
+        customer: ConversationKey,
+        attachment: Attachment,
+        *,
+        thread_id: int | None,
+        reply_to: int | None,
+    ) -> int:
+        """A customer's file into the group; the group message's id."""
+        ...
 
-    async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None: ...
+    async def copy_out(
+        self, customer: ConversationKey, message: GroupMessage, caption: str, locale: str
+    ) -> None:
+        """An agent's file (``message``) to the customer, with our ``caption`` (HTML)."""
+        ...
 
-    async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None: ...
+    async def tell(
+        self, customer: ConversationKey, replies: Sequence[Reply], locale: str
+    ) -> None: ...
 
-    async def who(self, user_id: int) -> str | None:
-        """The user's name and @username as the messaging app shows them, or None."""
+    async def who(self, customer: ConversationKey) -> str | None:
+        """The customer as the messaging app shows them (name, @username, the app), or None."""
         ...
 
 
@@ -88,7 +102,7 @@ class GroupRelay:
             thread = None
             if await group.uses_topics():
                 thread = await group.create_topic(topic_name(ticket))
-            user = await group.who(ticket.key.user_id)
+            user = await group.who(ticket.key)
             text = card(ticket, self.catalogs, self.locale, len(attachments), user=user)
             card_id = await group.post(text, thread_id=thread, reply_to=None)
         except TryLater:
@@ -102,8 +116,8 @@ class GroupRelay:
         )
         placed = await self.store.record(number=number)
         for attachment in attachments:
-            if placed is not None and attachment.message_id is not None:
-                await self.copy_in(placed, attachment.message_id)
+            if placed is not None:
+                await self.copy_in(placed, attachment)
 
     async def post(self, ticket: TicketRecord, text: str) -> bool:
         """Post into the ticket's place in the group; False if the group was there but did
@@ -123,7 +137,7 @@ class GroupRelay:
         await self.store.map_group_message(ticket.id, group.chat_id, posted)
         return True
 
-    async def copy_in(self, ticket: TicketRecord, message_id: int) -> bool:
+    async def copy_in(self, ticket: TicketRecord, attachment: Attachment) -> bool:
         group = self.group
         if group is None:
             return True
@@ -131,8 +145,8 @@ class GroupRelay:
             return False
         try:
             copied = await group.copy_in(
-                ticket.key.chat_id,
-                message_id,
+                ticket.key,
+                attachment,
                 thread_id=ticket.thread_id,
                 reply_to=self.reply_to(ticket),
             )
@@ -160,7 +174,7 @@ class GroupRelay:
         if self.group is None or not ticket.key.chat_id:  # no chat: erased (/forget)
             return False
         try:
-            await self.group.tell(ticket.key.chat_id, [reply], ticket.locale)
+            await self.group.tell(ticket.key, [reply], ticket.locale)
         except Exception:
             log.exception("could not tell the customer of ticket #%s", ticket.id)
             return False

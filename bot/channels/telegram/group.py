@@ -7,12 +7,14 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from telegram import File, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 
 from bot.channels.telegram.ratelimit import PacingUnavailable
 from bot.dispatch import TryLater
 from bot.support.group import GroupMessage
+from dialogs.events import ConversationKey
 from dialogs.ports import Attachment
 from dialogs.replies import Reply
 
@@ -67,36 +69,81 @@ class TelegramGroup:
         return int(result["message_id"])
 
     async def copy_in(
-        self, from_chat: int, message_id: int, *, thread_id: int | None, reply_to: int | None
+        self,
+        customer: ConversationKey,
+        attachment: Attachment,
+        *,
+        thread_id: int | None,
+        reply_to: int | None,
     ) -> int:
+        if attachment.message_id is None:
+            raise ValueError("a Telegram file is copied by its message")
         result = await self._call(
             "copyMessage",
             chat_id=self.chat_id,
-            from_chat_id=from_chat,
-            message_id=message_id,
+            from_chat_id=customer.chat_id,
+            message_id=attachment.message_id,
             message_thread_id=thread_id,
             reply_parameters=_reply(reply_to),
         )
         return int(result["message_id"])
 
-    async def copy_out(self, to_chat: int, message_id: int, caption: str) -> None:
+    async def copy_out(
+        self, customer: ConversationKey, message: GroupMessage, caption: str, locale: str
+    ) -> None:
+        del locale  # Telegram copies the message as it is
         await self._call(
             "copyMessage",
-            chat_id=to_chat,
+            chat_id=customer.chat_id,
             from_chat_id=self.chat_id,
-            message_id=message_id,
+            message_id=message.message_id,
             caption=caption,
             parse_mode=ParseMode.HTML,
         )
 
-    async def tell(self, chat_id: int, replies: Sequence[Reply], locale: str) -> None:
-        await self.sender.send(chat_id, replies, locale)
+    async def tell(self, customer: ConversationKey, replies: Sequence[Reply], locale: str) -> None:
+        await self.sender.send(customer.chat_id, replies, locale)
 
-    async def who(self, user_id: int) -> str | None:
+    async def upload(
+        self,
+        content: bytes,
+        filename: str,
+        kind: str,
+        *,
+        caption: str,
+        thread_id: int | None,
+        reply_to: int | None,
+    ) -> int:
+        """A file from elsewhere (a WhatsApp customer's) into the group: a photo or a document."""
+        method, field = ("sendPhoto", "photo") if kind == "photo" else ("sendDocument", "document")
+        params: dict[str, Any] = {field: InputFile(content, filename=filename)}
+        result = await self._call(
+            method,
+            chat_id=self.chat_id,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            reply_parameters=_reply(reply_to),
+            **params,
+        )
+        return int(result["message_id"])
+
+    async def download(self, file_id: str, *, max_bytes: int) -> bytes:
+        """An agent's file from the group (for a customer on another app); Telegram lets bots
+        download files of up to 20 MB."""
+        info = await self._call("getFile", file_id=file_id)
+        size = int(info.get("file_size") or 0)
+        if size > max_bytes:
+            raise ValueError(f"the file has {size} bytes, over {max_bytes}")
+        file = File(file_id, info.get("file_unique_id", file_id), size, info.get("file_path"))
+        file.set_bot(self.sender.bot)
+        return bytes(await file.download_as_bytearray())
+
+    async def who(self, customer: ConversationKey) -> str | None:
         """``First Last (@username)`` from ``getChat`` on the private chat; None when Telegram
         cannot tell (the card then shows the id alone; nothing personal is logged)."""
         try:
-            chat = await self._call("getChat", chat_id=user_id)
+            chat = await self._call("getChat", chat_id=customer.user_id)
         except Exception:
             log.info("getChat for a ticket card failed; the card shows the user id only")
             return None

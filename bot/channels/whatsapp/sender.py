@@ -136,6 +136,18 @@ class WhatsAppSender:
         if menus:
             await self.windows.set_menu(conversation, menus[-1])
 
+    async def media(self, chat_id: int, payload: Payload, plain: str, locale: str) -> None:
+        """A file (an agent's), or outside the window the template with its caption: the
+        approved template carries no file, so the customer is told one is waiting."""
+        conversation = self.conversation(chat_id)
+        if is_open(await self.windows.last_inbound(conversation), self.clock()):
+            try:
+                await self.message(chat_id, payload)
+                return
+            except WindowClosed:
+                metrics.whatsapp_event("window_closed_on_send")
+        await self.message(chat_id, self.templates.message(locale, plain))
+
     async def _send_rendered(self, chat_id: int, rendered: Rendered) -> None:
         if rendered.document is not None:
             document = rendered.document

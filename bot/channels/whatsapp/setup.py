@@ -22,8 +22,10 @@ from dialogs.ports import Clock
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.channels.telegram.group import TelegramGroup
     from bot.config import Settings
     from bot.dispatch import Dispatcher
+    from bot.support.crossing import CrossChannelGroup
     from dialogs.engine import Engine
 
 
@@ -51,6 +53,15 @@ class WhatsAppParts:
             verify_token=verify.get_secret_value() if verify else "",
             clock=self.sender.clock,
         )
+
+    def agents_group(self, telegram: TelegramGroup, settings: Settings) -> CrossChannelGroup:
+        """The Telegram agents' group, for WhatsApp's customers too."""
+        from bot.channels.whatsapp.tickets import WhatsAppCustomers  # noqa: PLC0415
+        from bot.support.crossing import CrossChannelGroup  # noqa: PLC0415
+
+        customers = WhatsAppCustomers(self.sender, self.client)
+        limit = settings.whatsapp_media_max_mb * 1024 * 1024
+        return CrossChannelGroup(telegram, {"whatsapp": customers}, max_bytes=limit)
 
     async def close(self) -> None:
         await self.client.close()
