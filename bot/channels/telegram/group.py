@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from telegram import File, InputFile
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 
@@ -131,12 +131,9 @@ class TelegramGroup:
     async def download(self, file_id: str, *, max_bytes: int) -> bytes:
         """An agent's file from the group (for a customer on another app); Telegram lets bots
         download files of up to 20 MB."""
-        info = await self._call("getFile", file_id=file_id)
-        size = int(info.get("file_size") or 0)
-        if size > max_bytes:
-            raise ValueError(f"the file has {size} bytes, over {max_bytes}")
-        file = File(file_id, info.get("file_unique_id", file_id), size, info.get("file_path"))
-        file.set_bot(self.sender.bot)
+        file = await self.sender.bot.get_file(file_id)
+        if (file.file_size or 0) > max_bytes:
+            raise ValueError(f"the file has {file.file_size} bytes, over {max_bytes}")
         return bytes(await file.download_as_bytearray())
 
     async def who(self, customer: ConversationKey) -> str | None:
