@@ -107,6 +107,9 @@ class App:
         now = self.clock()
         swept = await sweep(self.store, self.db, retention_of(self.settings), now)
         steps = await purge_funnel(self.db, now - self.settings.funnel_retention_days * 86_400)
+        from bot.channels.whatsapp.window import SqlWindows  # noqa: PLC0415 - a week: enough
+
+        removed += await SqlWindows(self.db).purge(now=now)  # WhatsApp's windows and menus
         if removed or swept or steps:  # quiet otherwise: the terminal chat shares this stderr
             log.info(
                 "housekeeping: removed %s expired conversations, %s past retention, "
