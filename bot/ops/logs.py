@@ -48,6 +48,8 @@ QUIET_LIBRARIES = (
 )
 TURN_FIELDS = ("update_id", "flow", "step", "outcome", "duration")
 PATTERNS = (
+    # a WhatsApp conversation key holds the customer's number (their WhatsApp id) twice
+    (re.compile(r"whatsapp:(\d+):\d+:\d+"), r"whatsapp:\1:<phone>:<phone>"),
     (re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"), "<token>"),  # a bot token (in API URLs too)
     (re.compile(r"://([^:/@\s]*):[^@\s]*@"), r"://\1:***@"),  # a URL's password
     (re.compile(r"(?<![\w-])[A-Za-z0-9_-]{32,}(?![\w-])"), "<token>"),  # a link's token

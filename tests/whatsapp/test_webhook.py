@@ -14,6 +14,7 @@ import pytest
 
 from bot.channels.whatsapp.webhook import LOCATION_REFUSED
 from bot.ops import metrics
+from bot.ops.logs import Redactor
 from dialogs.replies import Reply, Text
 from tests.bot.test_bg_flow_telegram import EMAIL
 from tests.delivery.harness import Clock
@@ -161,3 +162,9 @@ async def test_messages_to_one_customer_are_paced(tmp_path: Path) -> None:
         assert len(times) >= 2
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 0.18  # 5 a second, no burst
+
+
+def test_the_logs_never_show_a_whatsapp_customers_number() -> None:
+    key = "whatsapp:106540352242922:359881234567:359881234567"
+    line = Redactor(["EAAtest-token"])(f"a reply to {key} was refused (token EAAtest-token)")
+    assert line == ("a reply to whatsapp:106540352242922:<phone>:<phone> was refused (token ***)")
