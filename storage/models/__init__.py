@@ -45,7 +45,7 @@ from storage.models.tickets import (
     TicketMessageRow,
     TicketRow,
 )
-from storage.models.whatsapp import WhatsAppWindowRow
+from storage.models.whatsapp import WhatsAppSentRow, WhatsAppWindowRow
 
 __all__ = [
     "AccountRow",
@@ -73,5 +73,6 @@ __all__ = [
     "TicketGroupMessageRow",
     "TicketMessageRow",
     "TicketRow",
+    "WhatsAppSentRow",
     "WhatsAppWindowRow",
 ]

@@ -168,3 +168,22 @@ def test_the_logs_never_show_a_whatsapp_customers_number() -> None:
     key = "whatsapp:106540352242922:359881234567:359881234567"
     line = Redactor(["EAAtest-token"])(f"a reply to {key} was refused (token EAAtest-token)")
     assert line == ("a reply to whatsapp:106540352242922:<phone>:<phone> was refused (token ***)")
+
+
+@pytest.mark.parametrize("store", ["redis", "embedded"])
+async def test_a_131047_reported_later_sends_the_message_again_as_the_template(
+    tmp_path: Path, app_redis: str, store: str
+) -> None:
+    redis_url = app_redis if store == "redis" else None
+    async with running_whatsapp(tmp_path, redis_url=redis_url) as bot:
+        anna = bot.customer("bg")
+        first = await anna.send("/start")
+        eik = bot.graph.to(anna.number)[-1]  # Meta accepted it, then reports it failed:
+        await bot.app.dispatcher.settled()
+        assert await bot.post(bot.graph.status(eik.wamid, anna.number, "failed", 131047)) == 200
+        await bot.app.dispatcher.delivered(anna.key)
+        [again] = anna.new()[-1:]
+        assert again.type == "template"
+        assert again.text == first[-1]  # the same words, nothing dropped
+        unknown = bot.graph.status("wamid.unknown", anna.number, "failed", 131047)
+        assert await bot.post(unknown) == 200  # logged, nothing to resend

@@ -33,7 +33,7 @@ from bot.channels.whatsapp.errors import (
     WindowClosed,
 )
 from bot.channels.whatsapp.render import Rendered, WhatsAppRenderer
-from bot.channels.whatsapp.window import WindowStore, is_open
+from bot.channels.whatsapp.window import Sent, WindowStore, is_open
 from bot.ops import metrics
 from dialogs.replies import Reply
 
@@ -124,7 +124,7 @@ class WhatsAppSender:
             rendered = self.renderer.reply(reply, locale)
             if window_open:
                 try:
-                    await self._send_rendered(chat_id, rendered)
+                    await self._send_rendered(chat_id, rendered, locale)
                 except WindowClosed:
                     window_open = False
                     metrics.whatsapp_event("window_closed_on_send")
@@ -142,13 +142,13 @@ class WhatsAppSender:
         conversation = self.conversation(chat_id)
         if is_open(await self.windows.last_inbound(conversation), self.clock()):
             try:
-                await self.message(chat_id, payload)
+                await self._free_form(chat_id, payload, locale)
                 return
             except WindowClosed:
                 metrics.whatsapp_event("window_closed_on_send")
         await self.message(chat_id, self.templates.message(locale, plain))
 
-    async def _send_rendered(self, chat_id: int, rendered: Rendered) -> None:
+    async def _send_rendered(self, chat_id: int, rendered: Rendered, locale: str) -> None:
         if rendered.document is not None:
             document = rendered.document
             media_id = await self.client.upload(
@@ -157,9 +157,16 @@ class WhatsAppSender:
             body = {"id": media_id, "filename": document.filename}
             if rendered.caption:
                 body["caption"] = rendered.caption
-            await self.message(chat_id, {"type": "document", "document": body})
+            await self._free_form(chat_id, {"type": "document", "document": body}, locale)
         for payload in rendered.messages:
-            await self.message(chat_id, payload)
+            await self._free_form(chat_id, payload, locale)
+
+    async def _free_form(self, chat_id: int, payload: Payload, locale: str) -> None:
+        """A message only the window allows: what it said is kept two days, so that a 131047
+        Meta reports later (a status webhook) sends it again as the template."""
+        wamid = await self.message(chat_id, payload)
+        sent = Sent(self.conversation(chat_id), locale, said(payload), self.clock())
+        await self.windows.remember(wamid, sent)
 
     async def _template(self, chat_id: int, rendered: Rendered, locale: str) -> None:
         metrics.whatsapp_event("template_sent")
@@ -188,3 +195,17 @@ class WhatsAppSender:
             await self.pacer.hold(None, seconds)  # the whole number's calendar waits
         else:  # this customer's queue (delivered in order) waits; a pacer hold would also
             await asyncio.sleep(seconds)  # use up the pair's burst, minutes at 1 per 6 s
+
+
+def said(payload: Payload) -> str:
+    """The words a message carries (a link's URL too), for a template's parameter."""
+    kind = payload["type"]
+    if kind == "text":
+        return str(payload["text"]["body"])
+    if kind == "interactive":
+        interactive = payload["interactive"]
+        text = str(interactive["body"]["text"])
+        if interactive["type"] == "cta_url":
+            text += " " + str(interactive["action"]["parameters"]["url"])
+        return text
+    return str(payload.get(kind, {}).get("caption", ""))

@@ -24,7 +24,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.whatsapp.parse import Inbound, Refusal, Status, parse_notification
+from bot.channels.whatsapp.errors import RE_ENGAGEMENT
+from bot.channels.whatsapp.parse import (
+    Inbound,
+    Refusal,
+    Status,
+    conversation_key,
+    parse_notification,
+)
 from bot.channels.whatsapp.window import WindowStore
 from bot.dispatch import Dispatcher
 from bot.ops import metrics
@@ -114,6 +121,8 @@ class WhatsAppWebhook:
         notification = parse_notification(data, self.phone_number_id)
         for status in notification.statuses:
             _record(status)
+            if RE_ENGAGEMENT in status.error_codes:
+                await self._window_closed_after_all(status)
         for inbound in notification.inbound:
             await self._inbound(inbound)
         for refusal in notification.refusals:
@@ -162,6 +171,17 @@ class WhatsAppWebhook:
             self.dispatcher.submit(outcome.items, lead=outcome.lead)
         elif outcome.replies:
             self.dispatcher.send_now(event.key, outcome.replies, outcome.locale)
+
+    async def _window_closed_after_all(self, status: Status) -> None:
+        """Meta accepted a message, then failed it for the window (131047): it goes again as
+        the template, through the dispatcher like any reply (never dropped silently)."""
+        sent = await self.windows.recall(status.message_id)
+        if sent is None or not status.recipient.isdigit():
+            log.warning("a message failed for the closed window and is no longer known")
+            return
+        await self.windows.shut(sent.conversation)
+        key = conversation_key(self.phone_number_id, status.recipient)
+        self.dispatcher.send_now(key, [Reply(Text(sent.text, literal=True))], sent.locale)
 
     async def push(self, event: Event) -> None:
         """Apply an event that did not come from WhatsApp (a web page's signal); returns once

@@ -14,6 +14,7 @@ housekeeping once a day old). Both are shared by every worker.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -21,10 +22,23 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
-from storage.models import WhatsAppWindowRow
+from storage.models import WhatsAppSentRow, WhatsAppWindowRow
 
 WINDOW_SECONDS = 24 * 3600
 MENU_SECONDS = 7 * 86_400
+
+
+SENT_SECONDS = 2 * 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a message said, for the template if Meta later reports it failed with 131047."""
+
+    conversation: str
+    locale: str
+    text: str
+    at: float
 
 
 class WindowStore(Protocol):
@@ -39,6 +53,16 @@ class WindowStore(Protocol):
         ...
 
     async def menu(self, conversation: str) -> tuple[str, ...] | None: ...
+
+    async def shut(self, conversation: str) -> None:
+        """Meta says the window is closed (131047 after all): the next replies are templates."""
+        ...
+
+    async def remember(self, message_id: str, sent: Sent) -> None:
+        """A free-form message that left, kept :data:`SENT_SECONDS` (see :class:`Sent`)."""
+        ...
+
+    async def recall(self, message_id: str) -> Sent | None: ...
 
     async def close(self) -> None: ...
 
@@ -79,6 +103,16 @@ class RedisWindows:
     async def menu(self, conversation: str) -> tuple[str, ...] | None:
         stored = await self._redis.get(f"ob:wa:menu:{{{conversation}}}")
         return None if stored is None else tuple(json.loads(stored))
+
+    async def shut(self, conversation: str) -> None:
+        await self._redis.delete(f"ob:wa:in:{{{conversation}}}")
+
+    async def remember(self, message_id: str, sent: Sent) -> None:
+        await self._redis.set(f"ob:wa:sent:{message_id}", json.dumps(asdict(sent)), ex=SENT_SECONDS)
+
+    async def recall(self, message_id: str) -> Sent | None:
+        stored = await self._redis.get(f"ob:wa:sent:{message_id}")
+        return None if stored is None else Sent(**json.loads(stored))
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -127,12 +161,38 @@ class SqlWindows:
             stored = (await connection.execute(query)).scalar_one_or_none()
         return None if stored is None else tuple(json.loads(stored))
 
+    async def shut(self, conversation: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(WhatsAppWindowRow)
+                .where(WhatsAppWindowRow.conversation == conversation)
+                .values(last_inbound_at=0.0)
+            )
+
+    async def remember(self, message_id: str, sent: Sent) -> None:
+        row: dict[str, object] = {"message_id": message_id, "conversation": sent.conversation}
+        row |= {"locale": sent.locale, "text": sent.text, "sent_at": sent.at}
+        async with self._engine.begin() as connection:
+            insert = dialect_insert(connection, WhatsAppSentRow.__table__)
+            await connection.execute(insert.values(**row).on_conflict_do_nothing())
+
+    async def recall(self, message_id: str) -> Sent | None:
+        row = WhatsAppSentRow
+        query = select(row.conversation, row.locale, row.text, row.sent_at).where(
+            row.message_id == message_id
+        )
+        async with self._engine.connect() as connection:
+            found = (await connection.execute(query)).first()
+        return None if found is None else Sent(*found)
+
     async def purge(self, *, now: float, older_than: float = MENU_SECONDS) -> int:
-        statement = delete(WhatsAppWindowRow).where(
+        windows = delete(WhatsAppWindowRow).where(
             WhatsAppWindowRow.last_inbound_at < now - older_than
         )
+        sent = delete(WhatsAppSentRow).where(WhatsAppSentRow.sent_at < now - SENT_SECONDS)
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement)
+            result = await connection.execute(windows)
+            await connection.execute(sent)
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def close(self) -> None:
