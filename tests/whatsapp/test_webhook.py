@@ -15,7 +15,8 @@ import pytest
 from bot.channels.whatsapp.webhook import LOCATION_REFUSED
 from bot.ops import metrics
 from bot.ops.logs import Redactor
-from dialogs.replies import Reply, Text
+from dialogs.commands import LANGUAGE_SET
+from dialogs.replies import Button, Reply, Text
 from tests.bot.test_bg_flow_telegram import EMAIL
 from tests.delivery.harness import Clock
 from tests.whatsapp.graph_api import FakeGraphApi
@@ -187,3 +188,21 @@ async def test_a_131047_reported_later_sends_the_message_again_as_the_template(
         assert again.text == first[-1]  # the same words, nothing dropped
         unknown = bot.graph.status("wamid.unknown", anna.number, "failed", 131047)
         assert await bot.post(unknown) == 200  # logged, nothing to resend
+
+
+async def test_more_than_ten_choices_are_answered_by_number(tmp_path: Path) -> None:
+    async with running_whatsapp(tmp_path) as bot:
+        anna = bot.customer("bg")
+        await anna.send("/start")
+        await bot.app.dispatcher.settled()
+        fillers = [Button(Text(f"Option {n}", literal=True), data=f"x:{n}") for n in range(10)]
+        german = Button(Text("Deutsch", literal=True), data="lang:de")
+        menu = Reply(Text("Pick one", literal=True), (*fillers, german))
+        bot.app.dispatcher.send_now(anna.key, [menu], "bg")
+        await bot.app.dispatcher.delivered(anna.key)
+        [numbered] = anna.new()
+        assert numbered.type == "text"
+        assert "11. Deutsch" in numbered.text
+        replies = await anna.send("11")  # the number: as if "Deutsch" were pressed
+        assert replies[0] == wa(LANGUAGE_SET, "de", language="Deutsch")
+        assert await anna.send("12") != [wa(LANGUAGE_SET, "de", language="Deutsch")]
