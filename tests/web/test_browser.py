@@ -256,7 +256,7 @@ async def test_the_pin_page_copies_saves_a_pdf_and_needs_the_tick(
         assert bed.lines[-1].startswith("Your account is active.")
 
         accounts = SqlAccounts(bed.app.db)
-        account = await accounts.get(None, "terminal:0:1:1")
+        account = await accounts.get(None, "0:1:1")
         assert account is not None
         assert account.pin_hash is not None
         assert account.pin_hash.startswith("$argon2id$")
@@ -278,11 +278,11 @@ async def test_the_pin_is_not_stored_without_the_tick(tmp_path: Path, browser: B
         assert "Please confirm that you have stored your PIN safely." in await page.inner_text(
             "main"
         )
-        account = await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1")
+        account = await SqlAccounts(bed.app.db).get(None, "0:1:1")
         assert account is not None
         assert account.pin_hash is None
         assert (
-            await SqlAccounts(bed.app.db).check_pin(1, "terminal:0:1:1", lambda _h: True, 0)
+            await SqlAccounts(bed.app.db).check_pin(1, "0:1:1", lambda _h: True, 0)
             is PinCheck.NO_PIN
         )
         await page.context.close()

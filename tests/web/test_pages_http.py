@@ -89,7 +89,7 @@ async def test_a_form_without_its_csrf_value_is_refused(bed: PageBed) -> None:
         await form_csrf(session, url)
         status, _ = await post(session, url, password=good, confirm=good, csrf=csrf)
         assert status == 403
-    assert await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1") is None
+    assert await SqlAccounts(bed.app.db).get(None, "0:1:1") is None
 
 
 async def test_submissions_are_limited_per_token(bed: PageBed) -> None:
@@ -126,7 +126,7 @@ async def test_a_good_password_is_stored_as_argon2id_and_the_chat_is_told(bed: P
         status, page = await post(session, url, password=password, confirm=password, csrf=csrf)
         assert status == 410
         assert "This link has expired or has already been used" in page
-    account = await SqlAccounts(bed.app.db).get(None, "terminal:0:1:1")
+    account = await SqlAccounts(bed.app.db).get(None, "0:1:1")
     assert account is not None
     assert account.password_hash is not None
     assert account.password_hash.startswith("$argon2id$")
