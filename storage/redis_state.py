@@ -49,6 +49,8 @@ from redis.retry import Retry
 from dialogs.events import ConversationKey
 from dialogs.ports import DUPLICATE, CommitResult, Snapshot
 from storage.keys import KeyBuilder
+from storage.recent import LIMIT as RECENT_LIMIT
+from storage.recent import RecentStates
 
 # KEYS: state, seen. ARGV: update_id ('' when none).
 # Returns -1 when the update was already committed, else {v, d} (nil when missing).
@@ -65,14 +67,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
 # KEYS: state, seen, owed, owed index. ARGV: expected version, data, ttl ms, update_id ('' when
-# none), seen_limit, lease ms, index member, then owed item id/blob pairs.
-# Returns 0 on a version conflict, else 1 (written; this caller delivers what is owed) or 2
-# (written; an earlier turn's delivery is under way and takes these items too).
+# none), seen_limit, lease ms, index member, the SHA-1 of the data expected (the turn started
+# from this process's last commit, storage/recent.py: the update is checked here as begin
+# would; '' when it started from a read), then owed item id/blob pairs.
+# Returns 0 on a conflict, -1 when the update was already committed, else 1 (written; this
+# caller delivers what is owed) or 2 (written; an earlier turn's delivery is under way and
+# takes these items too).
 _COMMIT_LUA = (
     """
 local expected = tonumber(ARGV[1])
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if current ~= expected then
+if ARGV[8] ~= '' then
+  if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[4]) then
+    return -1
+  end
+  local found = redis.call('HMGET', KEYS[1], 'v', 'd')
+  if tonumber(found[1] or '0') ~= expected or not found[2]
+      or redis.sha1hex(found[2]) ~= ARGV[8] then
+    return 0
+  end
+elseif tonumber(redis.call('HGET', KEYS[1], 'v') or '0') ~= expected then
   return 0
 end
 redis.call('HSET', KEYS[1], 'v', tostring(expected + 1), 'd', ARGV[2])
@@ -82,11 +95,11 @@ if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-if #ARGV < 9 then
+if #ARGV < 10 then
   return 1
 end
 local lead = redis.call('EXISTS', KEYS[3]) == 0
-redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+redis.call('HSET', KEYS[3], unpack(ARGV, 9))
 """
     + _NOW_LUA
     + """
@@ -213,6 +226,7 @@ class RedisStateStore:
         seen_limit: int = 256,
         lanes: int = 4,
         lease_seconds: float = 15.0,
+        recent: int = RECENT_LIMIT,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
@@ -225,6 +239,8 @@ class RedisStateStore:
         self._lanes = [Lane(redis) for _ in range(max(1, lanes))]
         self._lease_ms = str(int(lease_seconds * 1000))
         self._index = self._keys.owed_index()
+        # the last state committed here, per conversation
+        self._recent = RecentStates(recent, ttl_seconds=ttl_seconds, seen=seen_limit)
 
     @classmethod
     def from_url(
@@ -254,12 +270,16 @@ class RedisStateStore:
         return [*self._pair(key), self._keys.owed(key), self._index]
 
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
+        recent = self._recent.snapshot(key, update_id)
+        if recent is not None:
+            return recent
         reply: Any = await self._script(_BEGIN, key, _update_arg(update_id))
         if not isinstance(reply, list):
             return DUPLICATE
         version, data = reply
         if version is None:
             return Snapshot(None, 0)
+        self._recent.read(key, int(version))
         return Snapshot(data, int(version))
 
     async def commit(
@@ -271,19 +291,32 @@ class RedisStateStore:
         owed: Sequence[tuple[str, bytes]] = (),
     ) -> CommitResult:
         pairs = [part for item in owed for part in item]
-        reply: Any = await self._lane(key).script(
-            _COMMIT,
-            self._keys_of(key),
-            expected_version,
-            data,
-            self._ttl_ms,
-            _update_arg(update_id),
-            self._seen_limit,
-            self._lease_ms,
-            str(key),
-            *pairs,
+        digest = self._recent.expected(key, expected_version)
+        reply = int(
+            await self._lane(key).script(
+                _COMMIT,
+                self._keys_of(key),
+                expected_version,
+                data,
+                self._ttl_ms,
+                _update_arg(update_id),
+                self._seen_limit,
+                self._lease_ms,
+                key.text,
+                digest,
+                *pairs,
+            )
         )
-        return CommitResult(int(reply))
+        if reply < 0:
+            return CommitResult.DUPLICATE
+        if not reply:
+            if digest:
+                self._recent.stale(key)
+            return CommitResult.CONFLICT
+        if digest:
+            self._recent.hit()
+        self._recent.committed(key, expected_version + 1, data, update_id)
+        return CommitResult(reply)
 
     def _lane(self, key: ConversationKey) -> Lane:
         return self._lanes[hash(key) % len(self._lanes)]  # one conversation, one lane
@@ -313,16 +346,19 @@ class RedisStateStore:
 
     async def delete(self, key: ConversationKey) -> None:
         """The conversation and anything it still owed (nothing of it is delivered)."""
+        self._recent.forget(key)
         await self._redis.delete(*self._pair(key), self._keys.owed(key))
         await self._redis.zrem(self._index, str(key))
 
     async def erase(self, key: ConversationKey) -> None:
+        self._recent.forget(key)
         await self._redis.delete(*self._pair(key))
 
     async def purge_finished(self, finished: Callable[[bytes], bool], *, limit: int = 1000) -> int:
         """SCAN the conversations; each one ``finished`` picks is deleted by a script only if
         its version is still the one read (a turn in between keeps it)."""
         gone = 0
+        self._recent.forget()
         pattern = self._keys.state_pattern()
         async for name in self._redis.scan_iter(match=pattern, count=500):
             version, data = await self._redis.hmget(name, ["v", "d"])
