@@ -236,20 +236,18 @@ async def build_app(
     transport = terminal = None
     if isinstance(channel, TerminalSetup):
         screen = TerminalScreen(catalogs, out=channel.out)
-        dispatcher = Dispatcher(owed, codec, deliverer(screen, effects), channel=screen.name)
+        dispatcher = Dispatcher(owed, codec, deliverer(screen, effects))
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None or wa is not None:
         channels = [c for c in (sender, None if wa is None else wa.sender) if c is not None]
-        dispatcher = Dispatcher(
-            owed, codec, deliverer_for(channels, effects), channel=channels[0].name
-        )
+        dispatcher = Dispatcher(owed, codec, deliverer_for(channels, effects))
         if sender is not None:
             from bot.channels.telegram.transport import TelegramTransport  # noqa: PLC0415
 
             transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
         nowhere = Nowhere()
-        dispatcher = Dispatcher(owed, codec, deliverer(nowhere, effects), channel=nowhere.name)
+        dispatcher = Dispatcher(owed, codec, deliverer(nowhere, effects))
     app = App(
         settings,
         db,

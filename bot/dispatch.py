@@ -111,7 +111,6 @@ class Dispatcher:
         codec: OwedCodec,
         deliverer: Deliverer,
         *,
-        channel: str = "telegram",
         lease_seconds: float = LEASE_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         linger_seconds: float = LINGER_SECONDS,
@@ -119,7 +118,6 @@ class Dispatcher:
         self.store = store
         self.codec = codec
         self.deliverer = deliverer
-        self.channel = channel  # where replies go (the metrics' label)
         self.lease_seconds = lease_seconds
         self.sweep_seconds = sweep_seconds
         self.linger_seconds = linger_seconds
@@ -189,6 +187,11 @@ class Dispatcher:
                     if not conversation.empty():
                         continue
                 if not await self._settle(conversation):
+                    if not conversation.empty():
+                        # best-effort replies (send_now) came while the settle was on the
+                        # wire: nothing of the store's is owed now, so deliver them unleased
+                        conversation.leased = False
+                        continue
                     conversation.finished = True
                     self._forget(conversation)
                     return
@@ -273,7 +276,7 @@ class Dispatcher:
             return what.message.channel  # email, sms
         if item.lane == SLOW:
             return "group"  # tickets and their posts to the agents' group
-        return self.channel if isinstance(what, Reply | list) else "records"
+        return item.key.channel if isinstance(what, Reply | list) else "records"
 
     def _observe(self) -> None:
         """The queue as this process sees it, for ``onboard_owed_*`` (bot/ops/metrics.py)."""

@@ -122,8 +122,10 @@ FUNNEL_DROPPED = Counter(
 
 
 def delivery(channel: str, outcome: str) -> None:
-    """One owed item delivered or given up: ``channel`` is ``telegram``, ``email`` or ``sms``;
-    ``outcome`` e.g. ``sent``, ``retried``, ``failed``, ``dropped``. Called by the dispatcher."""
+    """One owed item delivered or given up: ``channel`` is a reply's app (the conversation's:
+    ``telegram``, ``whatsapp``, ``terminal``), ``email``, ``sms``, ``group`` (the agents') or
+    ``records``; ``outcome`` e.g. ``sent``, ``retried``, ``failed``, ``dropped``. Called by the
+    dispatcher."""
     _deliveries(channel, outcome).inc()
 
 
