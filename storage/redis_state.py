@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -167,12 +166,11 @@ class RedisStateStore:
         return await self.settle(key, ())
 
     async def claim(self, limit: int = 100) -> list[ConversationKey]:
-        """Ended leases, taken over: from the one index, or up to ``limit / buckets`` from
-        each bucket's (their calls pipelined per primary)."""
+        """Ended leases, taken over: up to ``limit`` from the one index, or from each bucket's
+        on a cluster (their calls pipelined per primary: one write each)."""
         indexes = self._keys.owed_indexes()
-        each = max(1, math.ceil(limit / len(indexes)))
         replies: list[Any] = await asyncio.gather(
-            *(self._router.script(CLAIM, [index], self._lease_ms, each) for index in indexes)
+            *(self._router.script(CLAIM, [index], self._lease_ms, limit) for index in indexes)
         )
         return [ConversationKey.parse(member.decode()) for reply in replies for member in reply]
 
