@@ -26,6 +26,7 @@ Redis, a commit that did land reads as a conflict and the turn then finds its up
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from storage.redis_lane import Lane, Router, SingleRouter, waiting_client
 from storage.redis_scripts import Script
 
+log = logging.getLogger(__name__)
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 REDIRECTS = 16  # MOVED/ASK/TRYAGAIN answers followed for one call (redis-py's TTL too)
 TRY_AGAIN_SECONDS = 0.02
@@ -181,7 +183,7 @@ class ClusterRouter:
             except MovedError as moved:  # before AskError: MovedError is one
                 self.followed["moved"] += 1
                 asking = None
-                await self._cluster.nodes_manager.move_slot(moved)
+                await self._moved(moved)
             except AskError as ask:
                 self.followed["ask"] += 1
                 asking = f"{ask.host}:{ask.port}"
@@ -189,14 +191,14 @@ class ClusterRouter:
                 self.followed["tryagain"] += 1
                 asking = None
                 await asyncio.sleep(TRY_AGAIN_SECONDS)
-            except Unreachable:
+            except Unreachable as exc:
                 if failures >= len(BACKOFF):
                     raise
                 self.followed["unreachable"] += 1
                 asking = None
                 await asyncio.sleep(BACKOFF[failures])
                 failures += 1
-                await self._refresh()
+                await self._refresh(f"slot {slot} unreachable ({type(exc).__name__})")
         raise ClusterDownError(f"slot {slot}: more than {REDIRECTS} redirections")
 
     async def _owner(self, slot: int) -> str:
@@ -207,13 +209,22 @@ class ClusterRouter:
                     self._ready = True
         return str(self._cluster.nodes_manager.get_node_from_slot(slot).name)
 
-    async def _refresh(self) -> None:
+    async def _moved(self, moved: MovedError) -> None:
+        """Patch the slot map (the first call told of a new owner logs it)."""
+        known = self._cluster.nodes_manager.slots_cache.get(moved.slot_id)
+        owner = f"{moved.host}:{moved.port}"
+        if not known or known[0].name != owner:
+            log.info("Redis Cluster: slot %d moved to %s", moved.slot_id, owner)
+            await self._cluster.nodes_manager.move_slot(moved)
+
+    async def _refresh(self, why: str) -> None:
         """Read the topology again (once for all the calls that failed meanwhile)."""
         seen = self._refreshes
         async with self._lock:
             if seen != self._refreshes:
                 return
             self._refreshes += 1
+            log.warning("Redis Cluster: %s, reading the topology again", why)
             try:
                 await self._cluster.nodes_manager.initialize()
                 self._ready = True

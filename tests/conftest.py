@@ -35,7 +35,7 @@ def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def redis_cluster() -> Iterator[Cluster]:
     """A real Redis Cluster on loopback (3 primaries, a replica each), one per test session:
     started by the first test that asks for it (marker ``cluster``), stopped at the end."""
-    from tests.cluster.redis_cluster import redis_cluster as started  # noqa: PLC0415
+    from tests.cluster.redis_cluster import redis_cluster as started
 
     with started(replicas=1) as cluster:
         yield cluster

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from redis import Redis
 
-
 NODE_TIMEOUT_MS = 1000  # how soon a dead primary is replaced by its replica
 
 
@@ -72,6 +71,12 @@ class Cluster:
                 return node
         raise LookupError(f"no replica of 127.0.0.1:{primary.port}")
 
+    def flush(self) -> None:
+        """Every primary's keys gone (the session's cluster, between tests)."""
+        for primary in self.primaries():
+            with primary.client() as client:
+                client.flushall()
+
     def wait_ok(self, seconds: float = 30) -> None:
         """Until every live node reports ``cluster_state:ok`` and all see the same slots."""
         deadline = time.monotonic() + seconds
@@ -108,6 +113,23 @@ class Cluster:
         self.wait_ok(seconds)
         return replica
 
+    def kill(self, primary: Node, seconds: float = 30) -> Node:
+        """SIGKILL ``primary``; once its replica took over (after the node timeout), start
+        it again on its port and files (it rejoins as the new primary's replica). Returns the
+        new primary."""
+        replica = self.replica_of(primary)
+        primary.process.kill()
+        primary.process.wait(10)
+        deadline = time.monotonic() + seconds
+        while replica.role() != "master":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica was not promoted")
+            time.sleep(0.05)
+        self.wait_ok(seconds)
+        self.nodes[self.nodes.index(primary)] = _start_node(self.home, primary.port)
+        self.wait_ok(seconds)
+        return replica
+
 
 def _owners(node: Node) -> tuple[tuple[int, int, int], ...]:
     with node.client() as client:
@@ -140,7 +162,7 @@ def redis_cluster(replicas: int = 0, primaries: int = 3) -> Iterator[Cluster]:
 def _free_node_port() -> int:
     """A free port P whose cluster bus port P + 10000 is free too (so below 55536)."""
     for _ in range(1000):
-        port = random.randint(20000, 45000)  # noqa: S311 - not a secret
+        port = random.randint(20000, 45000)
         try:
             for probe in (port, port + 10000):
                 with socket.socket() as sock:
@@ -153,7 +175,7 @@ def _free_node_port() -> int:
 
 def _start_node(home: Path, port: int) -> Node:
     data = home / str(port)
-    data.mkdir()
+    data.mkdir(exist_ok=True)
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
     command += ["--cluster-enabled", "yes", "--cluster-config-file", str(data / "nodes.conf")]
     command += ["--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--dir", str(data)]

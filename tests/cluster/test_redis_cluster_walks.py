@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import time
 from pathlib import Path
 
@@ -43,9 +44,10 @@ RESHARD_SLOTS = 3000
 async def test_customers_walk_while_slots_move_and_primaries_fail_over(
     tmp_path: Path, redis_cluster: Cluster
 ) -> None:
+    redis_cluster.flush()  # only this walk's conversations, counted below
     async with stage(tmp_path) as on:
         env = bot_env(on.api, on.redis, on.database_url, on.mailbox.port)
-        env["REDIS_URL"] = redis_cluster.url
+        env.update(REDIS_URL=redis_cluster.url, LOG_LEVEL="INFO")  # INFO: the redirects
         bot = Bot(env, tmp_path)
         loaded = bot.onboard("crm", "load", str(write_crm(tmp_path / "crm.yaml", CUSTOMERS)))
         assert loaded.returncode == 0, loaded.stdout + loaded.stderr
@@ -56,9 +58,10 @@ async def test_customers_walk_while_slots_move_and_primaries_fail_over(
             tally, changes = await _walk_with_changes(telegram, on.mailbox, redis_cluster)
         finally:
             await bot.stop()
-            print(f"cluster walks: onboard log tail:\n{bot.tail(10)}")
+        followed = _followed(bot)
         states, moved = await _states_and_moved(redis_cluster, owners_before)
         tally = _audited(tally, states, changes, moved)
+        tally.chaos += f"; the bot followed {followed}"
     for line in tally.lines():
         print(line)
     assert tally.problems() == [], "\n".join(tally.lines())
@@ -88,26 +91,40 @@ async def _walk_with_changes(
 
 
 def _change_the_cluster(cluster: Cluster, walks: asyncio.Future[object]) -> list[str]:
-    """Reshard, fail over, reshard, fail over... while the customers walk (at least one of
-    each): what was done, with how long it took."""
+    """Reshard, fail over, kill a primary, reshard... while the customers walk (at least one
+    of each): what was done, with how long it took."""
     done: list[str] = []
     time.sleep(4)  # the first customers are in their walk
     step = 0
-    while not walks.done() or step < 2:
+    while not walks.done() or step < 3:
         started = time.monotonic()
         primaries = cluster.primaries()
-        if step % 2 == 0:
-            source, target = primaries[step // 2 % 3], primaries[(step // 2 + 1) % 3]
+        turn = step // 3
+        if step % 3 == 0:
+            source, target = primaries[turn % 3], primaries[(turn + 1) % 3]
             cluster.reshard(source, target, RESHARD_SLOTS)
             what = f"reshard {RESHARD_SLOTS} slots :{source.port} -> :{target.port}"
-        else:
-            old = primaries[step // 2 % 3]
+        elif step % 3 == 1:
+            old = primaries[(turn + 1) % 3]
             new = cluster.failover(old)
             what = f"failover :{old.port} -> :{new.port}"
+        else:
+            old = primaries[(turn + 2) % 3]
+            new = cluster.kill(old)
+            what = f"primary :{old.port} killed, :{new.port} took over"
         done.append(f"{what} ({time.monotonic() - started:.1f} s)")
         step += 1
         time.sleep(1)
     return done
+
+
+def _followed(bot: Bot) -> str:
+    """What the bot's cluster routers logged: slots seen moving (MOVED), topology re-read
+    after a primary was unreachable (each process, each router)."""
+    text = bot.log.read_text(errors="replace") if bot.log else ""
+    moved = len(re.findall(r"Redis Cluster: slot \d+ moved", text))
+    refreshed = text.count("reading the topology again")
+    return f"{moved} slot moves (MOVED), {refreshed} topology re-reads (primary unreachable)"
 
 
 def _slot_owners(cluster: Cluster) -> dict[int, str]:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
