@@ -30,7 +30,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -77,8 +77,9 @@ class ClusterUrl:
         """A plain URL of one node (with the cluster's credentials and TLS)."""
         auth = ""
         if self.password is not None:
-            auth = f"{self.username or ''}:{self.password}@"
-        return f"{'rediss' if self.tls else 'redis'}://{auth}{host}:{port}/0"
+            auth = f"{quote(self.username or '', safe='')}:{quote(self.password, safe='')}@"
+        shown = f"[{host}]" if ":" in host else host
+        return f"{'rediss' if self.tls else 'redis'}://{auth}{shown}:{port}/0"
 
 
 def check_redis_url(url: str) -> None:
