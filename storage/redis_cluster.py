@@ -14,7 +14,7 @@ retry loop): :class:`ClusterRouter` keeps pipelined lanes per primary and follow
 * ``ASK``: the slot is being migrated and the keys are already on the target: ``ASKING`` and
   the call, once, on the target (the map is not changed);
 * ``TRYAGAIN``: the slot is being migrated and the script's keys are split between the two
-  nodes: sent again shortly (the migration of one slot takes milliseconds);
+  nodes: sent again every 20 ms, for up to 3 s (until the rest of its keys have moved);
 * a connection error or ``CLUSTERDOWN`` (a primary died, its replica not yet promoted): the
   topology is read again and the call retried after a backoff, for a few seconds at most.
 
@@ -53,8 +53,11 @@ from storage.redis_scripts import Script
 
 log = logging.getLogger(__name__)
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
-REDIRECTS = 16  # MOVED/ASK/TRYAGAIN answers followed for one call (redis-py's TTL too)
+REDIRECTS = 16  # MOVED/ASK answers followed for one call (redis-py's TTL too)
 TRY_AGAIN_SECONDS = 0.02
+# TRYAGAIN lasts while a slot's keys move: the longer, the more keys one MIGRATE batch of the
+# reshard leaves behind (``redis-cli --cluster reshard --cluster-pipeline``)
+TRY_AGAIN_FOR_SECONDS = 3.0
 BACKOFF = (0.05, 0.2, 0.5, 1.0, 1.5, 2.0)  # ~5 s: a replica's promotion, at node timeout 1-2 s
 Unreachable = (
     RedisConnectionError,
@@ -175,8 +178,9 @@ class ClusterRouter:
     ) -> Any:
         slot = key_slot(keys[0].encode())
         asking: str | None = None
-        failures = 0
-        for _ in range(REDIRECTS):
+        redirects = failures = 0
+        give_up = asyncio.get_running_loop().time() + TRY_AGAIN_FOR_SECONDS
+        while True:
             try:
                 node = asking or await self._owner(slot)
                 lane = self._lane(node, spread)
@@ -185,10 +189,14 @@ class ClusterRouter:
                 self.followed["moved"] += 1
                 asking = None
                 await self._moved(moved)
+                redirects += 1
             except AskError as ask:
                 self.followed["ask"] += 1
                 asking = f"{ask.host}:{ask.port}"
+                redirects += 1
             except TryAgainError:
+                if asyncio.get_running_loop().time() > give_up:
+                    raise
                 self.followed["tryagain"] += 1
                 asking = None
                 await asyncio.sleep(TRY_AGAIN_SECONDS)
@@ -200,7 +208,8 @@ class ClusterRouter:
                 await asyncio.sleep(BACKOFF[failures])
                 failures += 1
                 await self._refresh(f"slot {slot} unreachable ({type(exc).__name__})")
-        raise ClusterDownError(f"slot {slot}: more than {REDIRECTS} redirections")
+            if redirects > REDIRECTS:
+                raise ClusterDownError(f"slot {slot}: more than {REDIRECTS} redirections")
 
     async def _owner(self, slot: int) -> str:
         if not self._ready:
