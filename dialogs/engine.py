@@ -140,6 +140,8 @@ class Engine:
             result = await self.store.commit(
                 event.key, snapshot.version, data, event.update_id, owed
             )
+            if result is CommitResult.DUPLICATE:
+                return DUPLICATE_OUTCOME
             if result:
                 return Outcome(
                     tuple(turn.replies),

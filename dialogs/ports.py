@@ -45,7 +45,7 @@ DUPLICATE = Snapshot(None, 0, duplicate=True)
 
 
 class CommitResult(enum.IntEnum):
-    """What :meth:`StateStore.commit` did (false only on a conflict)."""
+    """What :meth:`StateStore.commit` did: true when it wrote (LEAD, QUEUED)."""
 
     CONFLICT = 0
     LEAD = 1
@@ -54,12 +54,20 @@ class CommitResult(enum.IntEnum):
     QUEUED = 2
     """Written; an earlier turn's items are still being delivered, and whoever delivers them
     (this process or another) takes these too, in order."""
+    DUPLICATE = 3
+    """Not written: the update was already committed (found at commit time when the turn
+    started without a read, storage/recent.py)."""
+
+    def __bool__(self) -> bool:
+        return self is CommitResult.LEAD or self is CommitResult.QUEUED
 
 
 class StateStore(Protocol):
     """Conversation state with optimistic concurrency and update de-duplication.
 
-    ``begin`` and ``commit`` are each one round trip to the backend.
+    ``begin`` and ``commit`` are each one round trip to the backend (``begin`` none when the
+    store remembers the conversation's last commit and an update starts a turn from it:
+    storage/recent.py; ``begin(key, None)`` always reads what is stored).
     """
 
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
@@ -77,7 +85,8 @@ class StateStore(Protocol):
         """Write ``data`` as version ``expected_version + 1`` if the stored version is still
         ``expected_version``; remember ``update_id``; refresh the TTL; and, in the same
         transaction, keep the ``owed`` items (id, sealed item: :mod:`dialogs.owed`) until
-        they are settled. CONFLICT (false) when another writer got there first."""
+        they are settled. CONFLICT when another writer got there first; DUPLICATE when the
+        update was already committed (a store may find that only here, see ``begin``)."""
         ...
 
     async def delete(self, key: ConversationKey) -> None: ...

@@ -9,8 +9,9 @@ with bind parameters, built once by their store. A :class:`HotPath` runs them:
 * :class:`EnginePath` (any database, SQLite included): through the store's ``AsyncEngine``;
   the compiled form comes from SQLAlchemy's statement cache (~0.3 ms).
 * :class:`AsyncpgPath` (PostgreSQL): the statement is compiled once by SQLAlchemy's asyncpg
-  dialect and run on a small asyncpg pool of its own as a server-side prepared statement
-  (~0.1 ms; asyncpg caches the preparation per connection). It owns connections: close it.
+  dialect and run on a small pool of asyncpg connections of its own (storage/light_pool.py)
+  as a server-side prepared statement (~15 µs; asyncpg caches the preparation per
+  connection). It owns connections: close it.
 
 Both return plain row tuples; JSON columns are decoded the way SQLAlchemy decodes them.
 """
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
 from storage.db import Pooling
+from storage.light_pool import LightPool
 
 HOT_POOL_SIZE = 16
 """Connections of the asyncpg pool per process by default (beside the engine's own pool, see
@@ -89,12 +91,6 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
         )
 
 
-async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """Hot statements are single autocommitted statements that leave no session state behind;
-    asyncpg's default reset would run ``RESET ALL``, ``UNLISTEN *``, ... on every release (a
-    round trip and server work per statement). An open transaction is still rolled back."""
-
-
 class AsyncpgPath:
     """Hot statements as prepared statements on an asyncpg pool (PostgreSQL only)."""
 
@@ -126,7 +122,7 @@ class AsyncpgPath:
         self._max_size = max_size
         self._pooled = pooled
         self._compiled: dict[int, _Compiled] = {}
-        self._pool: asyncpg.Pool | None = None
+        self._pool: LightPool | None = None
         self._opening = asyncio.Lock()
 
     def _compile(self, statement: Executable) -> _Compiled:
@@ -137,16 +133,12 @@ class AsyncpgPath:
             self._compiled[id(statement)] = found
         return found
 
-    async def _ready(self) -> asyncpg.Pool:
+    async def _ready(self) -> LightPool:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
-                        min_size=1,
-                        max_size=self._max_size,
-                        init=_json_codecs,
-                        reset=_nothing_to_reset,
-                        **self._connect,
+                    self._pool = LightPool(
+                        self._connect, max_size=self._max_size, init=_json_codecs
                     )
         return self._pool
 

@@ -31,14 +31,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
 # KEYS: state, seen, owed, owed index. ARGV: expected version, data, ttl ms, update_id ('' when
-# none), seen_limit, lease ms, index member, then owed item id/blob pairs.
-# Returns 0 on a version conflict, else 1 (written; this caller delivers what is owed) or 2
-# (written; an earlier turn's delivery is under way and takes these items too).
+# none), seen_limit, lease ms, index member, the SHA-1 of the data expected (the turn started
+# from this process's last commit, storage/recent.py: the update is checked here as begin
+# would; '' when it started from a read), then owed item id/blob pairs.
+# Returns 0 on a conflict, -1 when the update was already committed, else 1 (written; this
+# caller delivers what is owed) or 2 (written; an earlier turn's delivery is under way and
+# takes these items too).
 _COMMIT_LUA = (
     """
 local expected = tonumber(ARGV[1])
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if current ~= expected then
+if ARGV[8] ~= '' then
+  if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[4]) then
+    return -1
+  end
+  local found = redis.call('HMGET', KEYS[1], 'v', 'd')
+  if tonumber(found[1] or '0') ~= expected or not found[2]
+      or redis.sha1hex(found[2]) ~= ARGV[8] then
+    return 0
+  end
+elseif tonumber(redis.call('HGET', KEYS[1], 'v') or '0') ~= expected then
   return 0
 end
 redis.call('HSET', KEYS[1], 'v', tostring(expected + 1), 'd', ARGV[2])
@@ -48,11 +59,11 @@ if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-if #ARGV < 9 then
+if #ARGV < 10 then
   return 1
 end
 local lead = redis.call('EXISTS', KEYS[3]) == 0
-redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+redis.call('HSET', KEYS[3], unpack(ARGV, 9))
 """
     + _NOW_LUA
     + """

@@ -40,6 +40,8 @@ from redis.asyncio.cluster import RedisCluster
 from dialogs.events import ConversationKey
 from dialogs.ports import DUPLICATE, CommitResult, Snapshot
 from storage.keys import CLUSTER_BUCKETS, KeyBuilder
+from storage.recent import LIMIT as RECENT_LIMIT
+from storage.recent import RecentStates
 from storage.redis_cluster import open_client, router_for
 from storage.redis_lane import Router
 from storage.redis_scripts import BEGIN, CLAIM, COMMIT, DROP_OWED, PURGE, RENEW, SETTLE, Script
@@ -71,6 +73,7 @@ class RedisStateStore:
         seen_limit: int = 256,
         lanes: int = 4,
         lease_seconds: float = 15.0,
+        recent: int = RECENT_LIMIT,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
@@ -86,6 +89,8 @@ class RedisStateStore:
         self._router: Router = router_for(redis, lanes)
         self._lease_ms = str(int(lease_seconds * 1000))
         self._index = "" if keys.buckets else keys.owed_index()  # one Redis: the one index
+        # the last state committed here, per conversation
+        self._recent = RecentStates(recent, ttl_seconds=ttl_seconds, seen=seen_limit)
 
     @classmethod
     def from_url(
@@ -97,6 +102,7 @@ class RedisStateStore:
         seen_limit: int = 256,
         max_connections: int = 64,
         lease_seconds: float = 15.0,
+        recent: int = RECENT_LIMIT,
     ) -> RedisStateStore:
         """A store owning its own client, closed by :meth:`close` (``url``: one Redis, or
         ``redis+cluster://``, see :func:`storage.redis_cluster.open_client`)."""
@@ -106,6 +112,7 @@ class RedisStateStore:
             key_builder=key_builder,
             seen_limit=seen_limit,
             lease_seconds=lease_seconds,
+            recent=recent,
         )
 
     def _pair(self, key: ConversationKey) -> list[str]:
@@ -118,12 +125,16 @@ class RedisStateStore:
         return [*self._pair(key), self._keys.owed(key), self._index_of(key)]
 
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
+        recent = self._recent.snapshot(key, update_id)
+        if recent is not None:
+            return recent
         reply: Any = await self._script(BEGIN, key, _update_arg(update_id))
         if not isinstance(reply, list):
             return DUPLICATE
         version, data = reply
         if version is None:
             return Snapshot(None, 0)
+        self._recent.read(key, int(version))
         return Snapshot(data, int(version))
 
     async def commit(
@@ -135,20 +146,33 @@ class RedisStateStore:
         owed: Sequence[tuple[str, bytes]] = (),
     ) -> CommitResult:
         pairs = [part for item in owed for part in item]
-        reply: Any = await self._router.script(
-            COMMIT,
-            self._keys_of(key),
-            expected_version,
-            data,
-            self._ttl_ms,
-            _update_arg(update_id),
-            self._seen_limit,
-            self._lease_ms,
-            str(key),
-            *pairs,
-            spread=hash(key),  # one conversation, one lane
+        digest = self._recent.expected(key, expected_version)
+        reply = int(
+            await self._router.script(
+                COMMIT,
+                self._keys_of(key),
+                expected_version,
+                data,
+                self._ttl_ms,
+                _update_arg(update_id),
+                self._seen_limit,
+                self._lease_ms,
+                key.text,
+                digest,
+                *pairs,
+                spread=hash(key),  # one conversation, one lane
+            )
         )
-        return CommitResult(int(reply))
+        if reply < 0:
+            return CommitResult.DUPLICATE
+        if not reply:
+            if digest:
+                self._recent.stale(key)
+            return CommitResult.CONFLICT
+        if digest:
+            self._recent.hit()
+        self._recent.committed(key, expected_version + 1, data, update_id)
+        return CommitResult(reply)
 
     async def _script(self, script: Script, key: ConversationKey, *args: bytes | str | int) -> Any:
         return await self._router.script(script, self._pair(key), *args, spread=hash(key))
@@ -185,10 +209,12 @@ class RedisStateStore:
 
     async def delete(self, key: ConversationKey) -> None:
         """The conversation and anything it still owed (nothing of it is delivered)."""
+        self._recent.forget(key)
         await self._redis.delete(*self._pair(key), self._keys.owed(key))
         await self._redis.zrem(self._index_of(key), str(key))
 
     async def erase(self, key: ConversationKey) -> None:
+        self._recent.forget(key)
         await self._redis.delete(*self._pair(key))
 
     async def purge_finished(self, finished: Callable[[bytes], bool], *, limit: int = 1000) -> int:
@@ -196,6 +222,7 @@ class RedisStateStore:
         is deleted by a script only if its version is still the one read (a turn in between
         keeps it)."""
         gone = 0
+        self._recent.forget()
         pattern = self._keys.state_pattern()
         async for name in self._redis.scan_iter(match=pattern, count=500):
             version, data = await self._redis.hmget(name, ["v", "d"])

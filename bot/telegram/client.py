@@ -17,11 +17,11 @@ put into an error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import aiohttp
+import orjson
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -85,11 +85,7 @@ class BotApiClient:
 
     async def call(self, method: str, params: Mapping[str, object]) -> Any:
         """``method`` with ``params`` (None values left out); its ``result``."""
-        body = json.dumps(
-            {name: value for name, value in params.items() if value is not None},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+        body = orjson.dumps({name: value for name, value in params.items() if value is not None})
         try:
             status, payload = await self.poster.post_json(method, body)
         except Exception:
@@ -106,8 +102,8 @@ class BotApiClient:
 
 def _result(status: int, payload: bytes) -> Any:
     try:
-        answer = json.loads(payload)
-    except ValueError:
+        answer = orjson.loads(payload)
+    except orjson.JSONDecodeError:
         answer = None
     if not isinstance(answer, dict):
         raise NetworkError(f"the Bot API answered {status} with something that is not JSON")

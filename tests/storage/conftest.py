@@ -25,7 +25,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dialogs.events import ConversationKey
-from dialogs.ports import StateStore
+from dialogs.ports import CommitResult, StateStore
 from storage.keys import KeyBuilder
 from storage.models import Base
 from storage.redis_cluster import open_client
@@ -185,5 +185,8 @@ async def apply_once(store: StateStore, key: ConversationKey, update_id: int | N
         state["n"] += 1
         if update_id is not None:
             state["ids"].append(update_id)
-        if await store.commit(key, snapshot.version, json.dumps(state).encode(), update_id):
+        result = await store.commit(key, snapshot.version, json.dumps(state).encode(), update_id)
+        if result is CommitResult.DUPLICATE:  # found at commit time (storage/recent.py)
+            return False
+        if result:
             return True

@@ -32,7 +32,9 @@ class CountingConnection(Connection):
 async def counted_store(tmp_path: Path) -> AsyncIterator[RedisStateStore]:
     async with backend("redis", tmp_path) as where:
         client = Redis.from_url(where.url, connection_class=CountingConnection)
-        store = RedisStateStore(client, ttl_seconds=60, key_builder=where.key_builder())
+        # (recent=0: every begin reads; a begin answered from the last commit is 0 round
+        # trips, tests/storage/test_recent_states.py)
+        store = RedisStateStore(client, ttl_seconds=60, key_builder=where.key_builder(), recent=0)
         try:
             # Warm up: connect (handshake) and load both scripts (NOSCRIPT -> SCRIPT LOAD).
             assert await store.commit(KEY, 0, b"warm", 1)
