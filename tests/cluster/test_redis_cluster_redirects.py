@@ -28,7 +28,10 @@ KEYS = KeyBuilder(prefix="redirect", buckets=CLUSTER_BUCKETS)
 @pytest.fixture
 async def store(redis_cluster: Cluster) -> AsyncIterator[RedisStateStore]:
     redis_cluster.flush()
-    subject = RedisStateStore.from_url(redis_cluster.url, ttl_seconds=60, key_builder=KEYS)
+    # recent=0: every begin goes to Redis (none is answered from this process's last commit)
+    subject = RedisStateStore.from_url(
+        redis_cluster.url, ttl_seconds=60, key_builder=KEYS, recent=0
+    )
     try:
         yield subject
     finally:
