@@ -74,7 +74,7 @@ class InProcessBotApi(BaseRequest):
         return 200, _TRUE
 
     async def post_json(self, method: str, body: bytes) -> tuple[int, bytes]:
-        """The face the JSON client posts to (bot/telegram/client.py): the body decoded as
+        """The face the JSON client posts to (bot/channels/telegram/client.py): the body decoded as
         the HTTP server would, the answer encoded."""
         self.calls[method] += 1
         if method == "sendMessage":

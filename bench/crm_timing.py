@@ -108,7 +108,7 @@ async def measure(
                 took, seen = await _one(app, 100 + 2 * index + (times is unknown), eik)
                 times.append(took)
                 shown.add(seen)
-        await app.effects.outbox.drain()
+        await app.effects.courier.drain()
     finally:
         await app.close()
     return Timing(

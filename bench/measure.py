@@ -26,7 +26,7 @@ class RoundTrips:
         self.count = 0
         self.lane_calls = 0
         self.lane_batches = 0
-        self.background = 0  # writes from the outbox's tasks, which no update waits for
+        self.background = 0  # writes from the courier's tasks, which no update waits for
         self.background_calls = 0  # their calls (a lane's write can carry several)
 
     def reset(self) -> None:
@@ -48,7 +48,7 @@ class RoundTrips:
         counter = self
 
         async def call(self: Lane, *args: Any) -> Any:
-            if not IN_BACKGROUND.get():  # the outbox's send cap has a lane of its own
+            if not IN_BACKGROUND.get():  # the courier's send cap has a lane of its own
                 counter.lane_calls += 1
             return await original_call(self, *args)
 

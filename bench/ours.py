@@ -13,8 +13,8 @@ from bench.botapi import InProcessBotApi
 from bench.customers import PinBox, Stats, drive
 from bench.measure import RoundTrips, bytes_per_key_group, commands_total
 from bench.place import Place
-from bot.app import TelegramChannel, build_app
-from bot.telegram.client import BotApiClient
+from bot.app import TelegramSetup, build_app
+from bot.channels.telegram.client import BotApiClient
 from dialogs.events import ConversationKey
 
 
@@ -47,7 +47,7 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
     settings = where.settings()
     api = InProcessBotApi()
     bot = Bot(settings.bot_token.get_secret_value(), request=api)  # type: ignore[union-attr]
-    channel = TelegramChannel(bot, api=BotApiClient(api))
+    channel = TelegramSetup(bot, api=BotApiClient(api))
     app = await build_app(settings, delivery=pins, channel=channel)
     transport = app.transport
 

@@ -71,7 +71,7 @@ def show(
     print("executed per update (INFO commandstats; commands inside Lua scripts included).")
     background = mine.extra.get("background_round_trips", 0) / mine.updates
     print(
-        f"off the update's path: {background:.2f} Redis exchanges per update in the outbox's"
+        f"off the update's path: {background:.2f} Redis exchanges per update in the courier's"
         " background tasks (the per-address send cap, once per code sent)"
     )
     print(f"peak RSS of the in-process bench (bot + simulated customers): {rss:.0f} MB")

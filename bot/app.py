@@ -11,36 +11,35 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import metrics
+from bot.backends import build_send_limiter, build_state_store, crm_config
+from bot.channels.base import Nowhere, deliverer
+from bot.channels.terminal import TerminalChat, TerminalScreen
 from bot.config import Settings
-from bot.deliver import ChatDeliverer
 from bot.delivery import DevelopmentDelivery, build_delivery
 from bot.dispatch import Dispatcher
 from bot.effects import EffectRunner
-from bot.links import InvitationEngine
-from bot.observe import TurnRecorder
-from bot.outbox import DEFAULT_RETRY_DELAYS, Outbox
+from bot.ops import metrics
+from bot.ops.observe import TurnRecorder
+from bot.outbox import DEFAULT_RETRY_DELAYS, Courier
 from bot.privacy import PrivacyOffice
 from bot.retention import retention_of, sweep
 from bot.sealing import SealedCodec
 from bot.support.desk import SupportDesk
-from bot.terminal import TerminalChat, TerminalScreen
+from bot.web.links import InvitationEngine
 from dialogs.engine import Engine
-from dialogs.errors import ConfigError
 from dialogs.flow import FLOWS_DIR, FlowRegistry
 from dialogs.i18n import DEFAULT_LOCALES_DIR, Catalogs
-from dialogs.ports import Clock, Delivery, OwedStore, SendLimiter, StateStore
+from dialogs.ports import Clock, Delivery, OwedStore, StateStore
 from dialogs.steps.handoff import check_portal_settings
 from dialogs.turn import LiveLookups, Services
 from storage.contracts import SqlContracts
-from storage.crm_http import CrmConfig, HttpCrm
+from storage.crm_http import HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, get_or_create_secret, migrate
 from storage.funnel import FunnelWriter
 from storage.funnel import purge_before as purge_funnel
 from storage.hot_sql import hot_path
 from storage.invitations import SqlInvitations
-from storage.limits import SqlSendLimiter
 from storage.privacy import SqlPrivacy
 from storage.profiles import SqlGuestCodes, SqlProfiles
 from storage.records import SqlRecords
@@ -52,25 +51,25 @@ DELIVERY_GRACE_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
-class TelegramChannel:
+class TelegramSetup:
     """Customers on Telegram: ``bot`` (python-telegram-bot's client, not yet initialised)
     and Telegram's pacing (None: none, the benchmark's in-process API); ``api``: the small JSON
-    client the replies go through (bot/telegram/client.py; its owner closes it)."""
+    client the replies go through (bot/channels/telegram/client.py; its owner closes it)."""
 
     bot: Any  # telegram.Bot; imported where used, so the terminal chat does not load it
-    limiter: Any = None  # bot.telegram.ratelimit.Pacer (its owner closes it)
-    api: Any = None  # bot.telegram.client.BotApiClient: plain-JSON calls (None: all via bot)
+    limiter: Any = None  # bot.channels.telegram.ratelimit.Pacer (its owner closes it)
+    api: Any = None  # channels.telegram.client.BotApiClient: JSON calls (None: all via bot)
 
 
 @dataclass(frozen=True)
-class TerminalChannel:
+class TerminalSetup:
     """One customer in this terminal (``onboard chat``; ``onboard web`` without a token)."""
 
     out: Callable[[str], None] = print
     language: str | None = None
 
 
-Channel = TelegramChannel | TerminalChannel
+ChannelSetup = TelegramSetup | TerminalSetup
 
 
 @dataclass
@@ -87,8 +86,8 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     crm: HttpCrm | None = None  # the company's CRM, when CRM_LOOKUP_URL is set
-    transport: Any = None  # bot.telegram.transport.TelegramTransport, for a TelegramChannel
-    terminal: Any = None  # bot.terminal.TerminalChat, for a TerminalChannel
+    transport: Any = None  # channels.telegram.transport.TelegramTransport, for a TelegramSetup
+    terminal: Any = None  # bot.channels.terminal.TerminalChat, for a TerminalSetup
     funnel: FunnelWriter | None = None  # the funnel's step events, written in batches
 
     async def housekeeping(self) -> None:
@@ -123,48 +122,6 @@ class App:
         await self.db.dispose()
 
 
-def build_state_store(settings: Settings, db: AsyncEngine, clock: Clock) -> StateStore:
-    if settings.redis_url:
-        from storage.redis_state import RedisStateStore  # noqa: PLC0415 - only when configured
-
-        return RedisStateStore.from_url(settings.redis_url, ttl_seconds=settings.state_ttl_seconds)
-    from storage.sql_state import SqlStateStore  # noqa: PLC0415
-
-    pooled = settings.pooling.transaction
-    return SqlStateStore(db, ttl_seconds=settings.state_ttl_seconds, clock=clock, pooled=pooled)
-
-
-def crm_config(settings: Settings, flows: FlowRegistry) -> CrmConfig | None:
-    """The live CRM connector's settings, or None when CRM_LOOKUP_URL is unset."""
-    if not settings.crm_lookup_url:
-        return None
-    if settings.crm_lookup_token is None:
-        raise ConfigError("CRM_LOOKUP_TOKEN must be set when CRM_LOOKUP_URL is")
-    unknown = sorted((settings.crm_flows or frozenset()) - {flow.id for flow in flows})
-    if unknown:
-        raise ConfigError(f"CRM_LOOKUP_FLOWS names unknown flows: {', '.join(unknown)}")
-    return CrmConfig(
-        url=settings.crm_lookup_url,
-        token=settings.crm_lookup_token.get_secret_value(),
-        auth=settings.crm_lookup_auth,
-        timeout=settings.crm_lookup_timeout_ms / 1000,
-        retries=settings.crm_lookup_retries,
-        cache_seconds=settings.crm_cache_seconds,
-        min_seconds=settings.crm_lookup_min_ms / 1000,
-        breaker_failures=settings.crm_breaker_failures,
-        breaker_seconds=settings.crm_breaker_seconds,
-    )
-
-
-def build_send_limiter(settings: Settings, db: AsyncEngine) -> SendLimiter:
-    """The cap per address across conversations: in Redis when configured, else in SQL."""
-    if settings.redis_url:
-        from storage.limits import RedisSendLimiter  # noqa: PLC0415 - only when configured
-
-        return RedisSendLimiter.from_url(settings.redis_url)
-    return SqlSendLimiter(db)
-
-
 async def build_app(
     settings: Settings,
     *,
@@ -173,7 +130,7 @@ async def build_app(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
     flows_dir: Path = FLOWS_DIR,
     migrate_schema: bool = True,
-    channel: Channel | None = None,
+    channel: ChannelSetup | None = None,
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
 ) -> App:
     """Every part, wired. ``channel``: where customers are (None: no chat in this process,
@@ -231,18 +188,18 @@ async def build_app(
     delivery = delivery or build_delivery(settings, catalogs, DevelopmentDelivery(catalogs))
     limiter = build_send_limiter(settings, db)
     await limiter.prepare()
-    outbox = Outbox(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
+    courier = Courier(delivery, retry_delays=retry_delays, clock=clock, limiter=limiter)
     sender = _telegram_sender(channel, catalogs)
     support = SupportDesk(
         tickets,
         catalogs,
         clock,
         locale=settings.support_locale,
-        channel=_support_group(settings, sender),
-        mail=outbox.submit,  # CC copies of agents' answers
+        group=_support_group(settings, sender),
+        mail=courier.submit,  # CC copies of agents' answers
     )
     effects = EffectRunner(
-        outbox,
+        courier,
         records,
         records,
         secret=secret.encode(),
@@ -259,21 +216,18 @@ async def build_app(
     )
     owed = cast(OwedStore, store)  # both stores keep what turns owe (dialogs.ports)
     transport = terminal = None
-    if isinstance(channel, TerminalChannel):
+    if isinstance(channel, TerminalSetup):
         screen = TerminalScreen(catalogs, out=channel.out)
-        dispatcher = Dispatcher(
-            owed, codec, ChatDeliverer(screen.send, effects), channel="terminal"
-        )
+        dispatcher = Dispatcher(owed, codec, deliverer(screen, effects), channel=screen.name)
         terminal = TerminalChat(engine, dispatcher, screen, language=channel.language)
     elif sender is not None:
-        from bot.telegram.transport import TelegramTransport  # noqa: PLC0415
+        from bot.channels.telegram.transport import TelegramTransport  # noqa: PLC0415
 
-        passing, final = _telegram_failures()
-        deliverer = ChatDeliverer(sender.send, effects, passing=passing, final=final)
-        dispatcher = Dispatcher(owed, codec, deliverer)
+        dispatcher = Dispatcher(owed, codec, deliverer(sender, effects), channel=sender.name)
         transport = TelegramTransport(sender, engine, dispatcher, support=support)
     else:
-        dispatcher = Dispatcher(owed, codec, ChatDeliverer(_nowhere, effects))
+        nowhere = Nowhere()
+        dispatcher = Dispatcher(owed, codec, deliverer(nowhere, effects), channel=nowhere.name)
     app = App(
         settings,
         db,
@@ -297,11 +251,11 @@ async def build_app(
     return app
 
 
-def _telegram_sender(channel: Channel | None, catalogs: Catalogs) -> Any:
-    if not isinstance(channel, TelegramChannel):
+def _telegram_sender(channel: ChannelSetup | None, catalogs: Catalogs) -> Any:
+    if not isinstance(channel, TelegramSetup):
         return None
-    from bot.telegram.render import TelegramRenderer  # noqa: PLC0415
-    from bot.telegram.sender import TelegramSender  # noqa: PLC0415
+    from bot.channels.telegram.render import TelegramRenderer  # noqa: PLC0415
+    from bot.channels.telegram.sender import TelegramSender  # noqa: PLC0415
 
     return TelegramSender(
         channel.bot, TelegramRenderer(catalogs), limiter=channel.limiter, client=channel.api
@@ -312,26 +266,7 @@ def _support_group(settings: Settings, sender: Any) -> Any:
     """The agents' group as a support channel, when this process talks to Telegram."""
     if sender is None or settings.support_chat_id is None:
         return None
-    from bot.support.telegram import TelegramGroup  # noqa: PLC0415
+    from bot.channels.telegram.group import TelegramGroup  # noqa: PLC0415
 
     topics = {"on": True, "off": False}.get(settings.support_topics)
     return TelegramGroup(sender, settings.support_chat_id, topics)
-
-
-def _telegram_failures() -> tuple[Callable[[BaseException], bool], Callable[[BaseException], bool]]:
-    """Which Bot API failures pass (network, 5xx: try again) and which are final (400)."""
-    from telegram.error import BadRequest, NetworkError  # noqa: PLC0415
-
-    def passing(exc: BaseException) -> bool:
-        return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-
-    def final(exc: BaseException) -> bool:
-        return isinstance(exc, BadRequest)
-
-    return passing, final
-
-
-async def _nowhere(chat_id: int, replies: object, locale: str) -> None:
-    """No chat in this process (``onboard crm``, ``onboard invite``): nothing is delivered
-    here, because the dispatcher of such a process is never started."""
-    del chat_id, replies, locale

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.forwarded import Network, parse_networks
+from bot.web.forwarded import Network, parse_networks
 from dialogs.errors import ConfigError
 from dialogs.zones import DEFAULT_ZONES, parse_zones
 
@@ -227,7 +227,7 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxies(self) -> tuple[Network, ...]:
-        """The load balancers whose X-Forwarded-For is believed (bot/forwarded.py)."""
+        """The load balancers whose X-Forwarded-For is believed (bot/web/forwarded.py)."""
         return parse_networks(self.forwarded_allow_ips)
 
     @property
@@ -244,7 +244,7 @@ SECRET_SETTINGS = ("bot_token", "webhook_secret", "secret_key", "smtp_password")
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret the settings hold, for the logs' redactor (bot/logs.py)."""
+    """Every secret the settings hold, for the logs' redactor (bot/ops/logs.py)."""
     values = [getattr(settings, name) for name in type(settings).model_fields]
     return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
 

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot import metrics
+from bot.ops import metrics
 from bot.outbox import IN_BACKGROUND
 from dialogs import effects as fx
 from dialogs.events import ConversationKey
@@ -276,7 +276,7 @@ class Dispatcher:
         return self.channel if isinstance(what, Reply | list) else "records"
 
     def _observe(self) -> None:
-        """The queue as this process sees it, for ``onboard_owed_*`` (bot/metrics.py)."""
+        """The queue as this process sees it, for ``onboard_owed_*`` (bot/ops/metrics.py)."""
         waiting = [c for c in self._active.values() if not c.empty()]
         depth = sum(len(c.lanes[CHAT]) + len(c.lanes[SLOW]) for c in waiting)
         now = asyncio.get_running_loop().time()

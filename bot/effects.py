@@ -1,7 +1,7 @@
 """Runs a committed turn's effects, one owed item at a time (the dispatcher calls
 :meth:`EffectRunner.run_one`).
 
-Mails and SMS go through the :class:`~bot.outbox.Outbox`, which first takes a slot of the cap
+Mails and SMS go through the :class:`~bot.outbox.Courier`, which first takes a slot of the cap
 on sends per address from the shared :class:`SendLimiter` — across all conversations and
 workers, off the update's path: the reply never waits for it.
 """
@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.outbox import DELIVERY_FAILED, Cap, Outbox
+from bot.outbox import DELIVERY_FAILED, Cap, Courier
 from bot.privacy import PrivacyOffice
 from bot.support.desk import SupportDesk
 from bot.support.effects import run_ticket_effect
@@ -66,7 +66,7 @@ class ProfileRecorder(Protocol):
 class EffectRunner:
     def __init__(
         self,
-        outbox: Outbox,
+        courier: Courier,
         records: RequestRecorder,
         tokens: TokenStore,
         *,
@@ -77,7 +77,7 @@ class EffectRunner:
         privacy: PrivacyOffice | None = None,
     ) -> None:
         self.privacy = privacy
-        self.outbox = outbox
+        self.courier = courier
         self.profiles = profiles
         self.consents = consents
         self.support = support
@@ -98,7 +98,7 @@ class EffectRunner:
             return await self.privacy.run(effect)
         if isinstance(effect, SendOutgoing):
             message = effect.message
-            notice = await self.outbox.deliver(message, self._cap(message))
+            notice = await self.courier.deliver(message, self._cap(message))
             return [notice] if notice is not None else []
         if isinstance(effect, StoreToken):
             try:
@@ -153,6 +153,6 @@ class EffectRunner:
         )
 
     async def close(self) -> None:
-        await self.outbox.close()
-        if self.outbox.limiter is not None:
-            await self.outbox.limiter.close()
+        await self.courier.close()
+        if self.courier.limiter is not None:
+            await self.courier.limiter.close()

@@ -1,11 +1,11 @@
 """Mails and SMS, with a bounded retry schedule.
 
-What a turn owes is sent by :meth:`Outbox.deliver`, awaited by the dispatcher's slow lane (the
+What a turn owes is sent by :meth:`Courier.deliver`, awaited by the dispatcher's slow lane (the
 owed item is durable until then; the reply never waits for it). A failed send is retried after
 each delay of ``retry_delays``; when every try has failed, the customer is told honestly (press
 "send again" later, or ask a person) — a message is never dropped silently.
 
-:meth:`Outbox.submit` sends in the background, for mails no turn owes: the CC copies of an
+:meth:`Courier.submit` sends in the background, for mails no turn owes: the CC copies of an
 agent's answer (told to nobody when they fail; logged).
 """
 
@@ -38,7 +38,7 @@ DEFAULT_RETRY_DELAYS = (2.0, 10.0, 30.0)
 Notify = Callable[[ConversationKey, list[Reply], str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 IN_BACKGROUND: ContextVar[bool] = ContextVar("in_background", default=False)
-"""True inside the outbox's and the dispatcher's tasks: work no update waits for (the benchmark
+"""True inside the courier's and the dispatcher's tasks: work no update waits for (the benchmark
 and the Redis budget test count an update's round trips without it)."""
 
 
@@ -52,7 +52,7 @@ class Cap:
     window: float
 
 
-class Outbox:
+class Courier:
     def __init__(
         self,
         delivery: Delivery,

@@ -44,7 +44,7 @@ TIME_FIELDS = frozenset(
 
 
 def funnel_customer(secret: bytes, key: ConversationKey) -> str:
-    """The funnel's name for the customer (bot/observe.py): a keyed hash of the key."""
+    """The funnel's name for the customer (bot/ops/observe.py): a keyed hash of the key."""
     return hashlib.blake2b(str(key).encode(), key=secret, digest_size=16).hexdigest()
 
 

@@ -1,7 +1,7 @@
 """SMS through a gateway: a generic HTTP JSON gateway, or the development sink (log only).
 
 The HTTP gateway gets ``POST {"to": "+E164", "text": "..."}`` with ``Authorization: Bearer``;
-any 2xx is success, anything else (or no answer) is a :class:`DeliveryError` for the outbox
+any 2xx is success, anything else (or no answer) is a :class:`DeliveryError` for the courier
 to retry. The text and the token are never logged.
 """
 

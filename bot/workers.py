@@ -1,7 +1,7 @@
 """``onboard run --webhook --workers N``: N worker processes behind one webhook URL.
 
 The parent prepares once (migrations, the shared secret, ``setWebhook``), then spawns N
-workers. Each worker is the ordinary webhook bot (:func:`bot.commands.run`) listening on the
+workers. Each worker is the ordinary webhook bot (:func:`bot.cli.serve.run`) listening on the
 same HOST:PORT with ``SO_REUSEPORT``, so the kernel spreads Telegram's connections over them;
 they share Redis (conversation state: every update is a compare-and-set transaction, so two
 workers racing on one chat apply each update exactly once) and the SQL database.
@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import loop as event_loop
-from bot import metrics
+from bot.channels.telegram.connect import connect
 from bot.config import Settings, secret_values
-from bot.logs import configure_logging
-from bot.telegram.connect import connect
+from bot.ops import metrics
+from bot.ops.logs import configure_logging
 from dialogs.errors import ConfigError
 from dialogs.ports import Delivery
 
@@ -44,10 +44,10 @@ STOP_GRACE_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class WorkerSeat:
-    """What makes a process one of several workers (passed to :func:`bot.commands.run`).
+    """What makes a process one of several workers (passed to :func:`bot.cli.serve.run`).
 
     ``request``, ``api`` and ``delivery`` replace python-telegram-bot's HTTP request object,
-    the JSON client's poster (bot/telegram/client.py) and the mail/SMS delivery; only the
+    the JSON client's poster (bot/channels/telegram/client.py) and the mail/SMS delivery; only the
     benchmark sets them (in-process Bot API, codes kept)."""
 
     index: int
@@ -70,7 +70,7 @@ def _worker_main(
     settings: Settings, index: int, hooks_path: str | None, demo_crm: Path, count: int = 1
 ) -> None:
     """Entry point of a spawned worker process."""
-    from bot import commands  # noqa: PLC0415 - in the child only
+    from bot.cli import serve  # noqa: PLC0415 - in the child only
 
     configure_logging(
         settings.log_level,
@@ -87,7 +87,7 @@ def _worker_main(
         count=count,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        event_loop.run(commands.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
+        event_loop.run(serve.run(settings, webhook=True, demo_crm=demo_crm, worker=seat))
 
 
 async def _prepare(settings: Settings, hooks_path: str | None) -> None:
@@ -96,9 +96,9 @@ async def _prepare(settings: Settings, hooks_path: str | None) -> None:
     from telegram.request import HTTPXRequest  # noqa: PLC0415
 
     from bot.app import build_app  # noqa: PLC0415
-    from bot.telegram.menu import publish_profile  # noqa: PLC0415
-    from bot.telegram.metered import metered  # noqa: PLC0415
-    from bot.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
+    from bot.channels.telegram.menu import publish_profile  # noqa: PLC0415
+    from bot.channels.telegram.metered import metered  # noqa: PLC0415
+    from bot.channels.telegram.transport import ALLOWED_UPDATES  # noqa: PLC0415
 
     if settings.bot_token is None or not settings.webhook_url or settings.webhook_secret is None:
         raise ConfigError("--workers needs BOT_TOKEN, WEBHOOK_URL and WEBHOOK_SECRET")

@@ -55,7 +55,7 @@ class Outcome:
     """What the commit stored as owed: the replies and effects, in delivery order."""
     lead: bool = True
     """The commit took the conversation's delivery lease (see CommitResult.LEAD)."""
-    marks: tuple[Mark, ...] = ()  # what operations count (bot/observe.py)
+    marks: tuple[Mark, ...] = ()  # what operations count (bot/ops/observe.py)
     attempts: int = 1  # more than one: recomputed after a compare-and-set conflict
 
 

@@ -5,28 +5,47 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+TELEGRAM = "telegram"
+"""The channel whose keys read ``bot:chat:user`` with no prefix: they did before keys named
+their channel, and the conversations, owed items and tickets stored under them stay theirs."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
-    """Who a conversation belongs to: one bot, one chat, one user."""
+    """Who a conversation belongs to: one channel (messaging app), one bot or business number
+    on it, one chat, one user. The same person on two apps has two conversations.
+
+    ``channel`` defaults to Telegram only so that keys stored inside owed items before it
+    existed still read back; every channel passes its own name."""
 
     bot_id: int
     chat_id: int
     user_id: int
+    channel: str = field(default=TELEGRAM, kw_only=True)
     text: str = field(init=False, repr=False, compare=False)
-    """``bot:chat:user``, made once: keys, item headers and logs use it several times a turn."""
+    """``bot:chat:user`` on Telegram, ``channel:bot:chat:user`` on any other channel; made once:
+    keys, item headers and logs use it several times a turn."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "text", f"{self.bot_id}:{self.chat_id}:{self.user_id}")
+        ids = f"{self.bot_id}:{self.chat_id}:{self.user_id}"
+        object.__setattr__(
+            self, "text", ids if self.channel == TELEGRAM else f"{self.channel}:{ids}"
+        )
 
     def __str__(self) -> str:
         return self.text
 
     @classmethod
     def parse(cls, text: str) -> ConversationKey:
-        """The inverse of ``str(key)``."""
-        bot_id, chat_id, user_id = text.split(":")
-        return cls(int(bot_id), int(chat_id), int(user_id))
+        """The inverse of ``str(key)``; ValueError for anything else."""
+        parts = text.split(":")
+        if len(parts) == 3:
+            bot_id, chat_id, user_id = parts
+            return cls(int(bot_id), int(chat_id), int(user_id))
+        channel, bot_id, chat_id, user_id = parts
+        if channel == TELEGRAM or not channel:
+            raise ValueError(f"not a conversation key: {text!r}")
+        return cls(int(bot_id), int(chat_id), int(user_id), channel=channel)
 
 
 class EventKind(enum.StrEnum):

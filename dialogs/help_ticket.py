@@ -17,7 +17,7 @@ from dialogs.navigation import Navigator
 from dialogs.ports import HumanRequest, TicketStatus
 from dialogs.replies import Button, ButtonKind, Text
 from dialogs.state import Status
-from dialogs.steps.tickets import files_of, too_big
+from dialogs.steps.ticket_files import files_of, too_big
 from dialogs.turn import Turn
 
 HUMAN = N_(

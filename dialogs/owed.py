@@ -29,8 +29,9 @@ from typing import Any, Protocol
 from pydantic import TypeAdapter
 
 from dialogs import effects as fx
-from dialogs import ports, replies
+from dialogs import replies
 from dialogs.events import ConversationKey
+from dialogs.ports import delivery, profiles, records, state, tickets
 
 CHAT, SLOW = "chat", "slow"
 _SLOW_EFFECTS = (
@@ -117,9 +118,10 @@ class OwedCodec(Protocol):
     def decode(self, data: bytes) -> OwedItem: ...
 
 
+_PORTS = (delivery, profiles, records, state, tickets)  # their dataclasses travel in items
 _TYPES: dict[str, type] = {
     cls.__name__: cls
-    for module in (fx, replies, ports)
+    for module in (fx, replies, *_PORTS)
     for cls in vars(module).values()
     if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dialogs.ports import ContractInfo, ContractMatch, CustomerMatch, DeviceInfo, PolicyMatch
+from dialogs.ports import ContractInfo, CustomerMatch, DeviceInfo, FoundContract, FoundPolicy
 from storage.crm_contracts import clean_code
 from storage.db import dialect_insert
 from storage.models import (
@@ -28,7 +28,7 @@ class SqlContracts:
 
     async def find_contract(
         self, *, tax_scheme: str, tax_id: str, number: str, serial: str
-    ) -> ContractMatch | None:
+    ) -> FoundContract | None:
         """The active contract of this taxpayer with this number that carries this device
         (seed 004: all three must sit on ONE contract), else None."""
         try:
@@ -51,7 +51,7 @@ class SqlContracts:
         )
         async with self._engine.connect() as connection:
             row = (await connection.execute(query)).first()
-        return None if row is None else ContractMatch(row[0], row[1], row[2])
+        return None if row is None else FoundContract(row[0], row[1], row[2])
 
     async def contracts_of(self, customer_id: int) -> list[ContractInfo]:
         """The customer's contracts, active first, each with its device lines."""
@@ -129,7 +129,7 @@ class SqlContracts:
             )
             await connection.execute(statement.on_conflict_do_nothing())
 
-    async def match_policy(self, *, number: str, email: str) -> PolicyMatch | None:
+    async def match_policy(self, *, number: str, email: str) -> FoundPolicy | None:
         """Seed 001: the active contract with this number whose customer has this e-mail on
         record (or which carries it itself). The customer is its policyholder when the contract
         names no other holder than the customer."""
@@ -154,7 +154,7 @@ class SqlContracts:
         if row is None:
             return None
         customer_id, name, contract_number, holder = row
-        return PolicyMatch(customer_id, name, contract_number, _same_party(holder, name))
+        return FoundPolicy(customer_id, name, contract_number, _same_party(holder, name))
 
     async def match_contact(self, *, email: str, phone: str) -> CustomerMatch | None:
         """Seed 002: the customer with both this e-mail and this phone on record, on the

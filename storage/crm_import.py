@@ -234,10 +234,10 @@ def read_crm(
 ) -> tuple[list[CrmRow], list[ImportRowError]]:
     """:func:`parse_crm` on a YAML/JSON file (UTF-8, a BOM allowed); a CSV or XLSX file goes
     to :mod:`storage.crm_sheets` (with the column ``mapping`` file, if given)."""
-    from storage import crm_sheets  # noqa: PLC0415 - it imports this module
+    from storage import crm_columns, crm_sheets  # noqa: PLC0415 - they import this module
 
     if crm_sheets.is_sheet(Path(path)):
-        columns = crm_sheets.read_mapping(mapping) if mapping else None
+        columns = crm_columns.read_mapping(mapping) if mapping else None
         return crm_sheets.read_sheet(Path(path), columns)
     if mapping is not None:
         raise ImportRowError(1, "a --mapping file is only for CSV and XLSX files")

@@ -104,7 +104,7 @@ def create_engine(url: str, pooling: Pooling | None = None, **kwargs: Any) -> As
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     try:
-        from storage.sql_state import configure_sqlite  # noqa: PLC0415 - optional module
+        from storage.sqlite import configure_sqlite  # noqa: PLC0415 - optional module
     except ImportError:
         return
     configure_sqlite(engine)

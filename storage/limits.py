@@ -62,7 +62,7 @@ class RedisSendLimiter:
     @classmethod
     def from_url(cls, url: str, *, max_connections: int = 32) -> RedisSendLimiter:
         """A limiter owning its client (see :func:`storage.redis_lane.waiting_client`: with
-        redis-py's default pool the outbox's sends hit ``MaxConnectionsError`` at 200
+        redis-py's default pool the courier's sends hit ``MaxConnectionsError`` at 200
         customers in flight before the cap had a lane; a cluster URL: see
         :func:`storage.redis_cluster.open_client`)."""
         return cls(open_client(url, max_connections))

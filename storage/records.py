@@ -47,12 +47,6 @@ def normalise_phone(value: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def parse_key(text: str) -> ConversationKey:
-    """The inverse of ``str(ConversationKey)`` (``bot:chat:user``)."""
-    bot_id, chat_id, user_id = (int(part) for part in text.split(":"))
-    return ConversationKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id)
-
-
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
     """A stored hand-off token, as the web page needs it."""
@@ -99,7 +93,9 @@ def burn_token(token_hash: str, purpose: str, now: float) -> ReturningUpdate[*Tu
 
 def _token_info(row: Sequence[Any]) -> TokenInfo:
     token_hash, purpose, key, customer_id, locale, expires_at, used_at = row
-    return TokenInfo(token_hash, purpose, parse_key(key), customer_id, locale, expires_at, used_at)
+    return TokenInfo(
+        token_hash, purpose, ConversationKey.parse(key), customer_id, locale, expires_at, used_at
+    )
 
 
 def _match_statement(by_email: bool, by_phone: bool) -> Select[int, str, dict[str, bool]]:

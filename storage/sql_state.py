@@ -18,166 +18,43 @@ Expiry: rows are not deleted on read. An expired row reads as ``data=None`` but 
 real version, so the caller's next commit (expecting that version) still compare-and-sets
 correctly; :meth:`SqlStateStore.purge_expired` removes expired rows periodically.
 
-For SQLite call :func:`configure_sqlite` on the engine first (WAL, busy timeout, and
+For SQLite call :func:`storage.sqlite.configure_sqlite` on the engine first (WAL, busy timeout, and
 ``BEGIN IMMEDIATE`` for writes so writers queue instead of failing "database is locked").
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Table,
-    bindparam,
     delete,
-    event,
-    exists,
-    insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import Delete, Select
 
 from dialogs.events import ConversationKey
 from dialogs.ports import DUPLICATE, Clock, CommitResult, Snapshot
-from storage.models import Base
-
-CONVERSATIONS: Table = Base.metadata.tables["conversations"]
-SEEN_UPDATES: Table = Base.metadata.tables["seen_updates"]
-OWED: Table = Base.metadata.tables["owed_items"]
-LEASES: Table = Base.metadata.tables["owed_leases"]
-
-_NO_BEGIN = "onboard_sqlite_no_begin"
-"""Execution option read by the SQLite ``begin`` hook: run without a transaction."""
-
-
-# -- SQLite setup -------------------------------------------------------------------------
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Take BEGIN away from the driver (we emit it), set a busy timeout, then WAL."""
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA busy_timeout=5000")
-        _enable_wal(cursor)
-    finally:
-        cursor.close()
-
-
-def _enable_wal(cursor: Any) -> None:
-    """Switch the file to WAL unless it already is, tolerating a racing switch.
-
-    WAL is a property of the file. Switching needs an exclusive lock, and SQLite refuses
-    it at once (no busy wait) while another process is switching too. The read first
-    waits out such a switch (busy_timeout) and makes the connection notice a file already
-    in WAL; if our own switch still loses the race, the winner's WAL applies to this
-    connection from its next transaction. Correctness never depends on WAL (writers are
-    serialised by BEGIN IMMEDIATE either way), only reader/writer concurrency does.
-    """
-    cursor.execute("SELECT count(*) FROM sqlite_master")
-    cursor.fetchone()
-    cursor.execute("PRAGMA journal_mode")
-    if cursor.fetchone()[0] == "wal":
-        return
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError as error:
-        if "locked" not in str(error):
-            raise
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    """Writers take the write lock up front, so they wait on busy_timeout in order.
-
-    A deferred BEGIN that later upgrades to a write lock fails at once with SQLITE_BUSY
-    when another writer got in first; BEGIN IMMEDIATE makes the wait happen at BEGIN.
-    """
-    if not conn.get_execution_options().get(_NO_BEGIN, False):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def configure_sqlite(engine: AsyncEngine) -> None:
-    """Install the SQLite transaction recipe on ``engine`` (idempotent).
-
-    Call it before the engine opens its first connection.
-    """
-    sync_engine = engine.sync_engine
-    if sync_engine.dialect.name != "sqlite":
-        raise ValueError(f"not a SQLite engine: {sync_engine.dialect.name}")
-    if event.contains(sync_engine, "connect", _sqlite_on_connect):
-        return
-    event.listen(sync_engine, "connect", _sqlite_on_connect)
-    event.listen(sync_engine, "begin", _sqlite_on_begin)
-
-
-# -- statements (built once; values are bound per call) --------------------------------
-
-
-def _begin_statement() -> Select[Any]:
-    """One row: whether (k, u) was seen, and the conversation (NULLs when absent).
-
-    A one-row derived table outer-joined to ``conversations`` keeps the answer to a
-    single statement even when the conversation does not exist.
-    """
-    probe = select(bindparam("k", type_=CONVERSATIONS.c.key.type).label("k")).subquery("probe")
-    seen = (
-        exists()
-        .where(SEEN_UPDATES.c.key == probe.c.k)
-        .where(SEEN_UPDATES.c.update_id == bindparam("u", type_=BigInteger))
-    )
-    conv = CONVERSATIONS.c
-    return select(seen.label("dup"), conv.version, conv.data, conv.expires_at).select_from(
-        probe.outerjoin(CONVERSATIONS, conv.key == probe.c.k)
-    )
-
-
-_BEGIN = _begin_statement()
-_INSERT = insert(CONVERSATIONS).values(
-    key=bindparam("k"), version=1, data=bindparam("d"), expires_at=bindparam("e")
+from storage.sql_statements import (
+    BEGIN,
+    CONVERSATIONS,
+    INSERT,
+    INSERT_OWED,
+    LEASE_OF,
+    LEASES,
+    LOCK_CONVERSATION,
+    MARK_SEEN,
+    OWED,
+    OWED_OF,
+    SEEN_UPDATES,
+    TAKE_LEASE,
+    UPDATE,
+    trim_statement,
 )
-_UPDATE = (
-    update(CONVERSATIONS)
-    .where(CONVERSATIONS.c.key == bindparam("k"))
-    .where(CONVERSATIONS.c.version == bindparam("v"))
-    .values(version=bindparam("v") + 1, data=bindparam("d"), expires_at=bindparam("e"))
-)
-_MARK_SEEN = insert(SEEN_UPDATES).values(
-    key=bindparam("k"), update_id=bindparam("u"), seen_at=bindparam("now")
-)
-_INSERT_OWED = insert(OWED).values(key=bindparam("k"), item_id=bindparam("i"), data=bindparam("d"))
-_LEASE_OF = select(LEASES.c.key).where(LEASES.c.key == bindparam("k"))
-_TAKE_LEASE = insert(LEASES).values(key=bindparam("k"), lease_until=bindparam("until"))
-_OWED_OF = (
-    select(OWED.c.item_id, OWED.c.data).where(OWED.c.key == bindparam("k")).order_by(OWED.c.item_id)
-)
-_LOCK_CONVERSATION = (
-    select(CONVERSATIONS.c.key).where(CONVERSATIONS.c.key == bindparam("k")).with_for_update()
-)
-
-
-def _trim_statement(seen_limit: int) -> Delete:
-    """Delete a key's seen ids older than its ``seen_limit``-th newest (none if fewer)."""
-    cutoff = (
-        select(SEEN_UPDATES.c.update_id)
-        .where(SEEN_UPDATES.c.key == bindparam("k"))
-        .order_by(SEEN_UPDATES.c.update_id.desc())
-        .offset(seen_limit - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        delete(SEEN_UPDATES)
-        .where(SEEN_UPDATES.c.key == bindparam("k"))
-        .where(SEEN_UPDATES.c.update_id < cutoff)
-    )
+from storage.sqlite import NO_BEGIN
 
 
 def _read_options(engine: AsyncEngine, pooled: bool) -> dict[str, Any]:
@@ -190,7 +67,7 @@ def _read_options(engine: AsyncEngine, pooled: bool) -> dict[str, Any]:
     server connections.
     """
     if engine.dialect.name == "sqlite":
-        return {_NO_BEGIN: True}
+        return {NO_BEGIN: True}
     return {} if pooled else {"isolation_level": "AUTOCOMMIT"}
 
 
@@ -217,12 +94,12 @@ class SqlStateStore:
         self._reader = engine.execution_options(**_read_options(engine, pooled))
         self._ttl = float(ttl_seconds)
         self._clock = clock
-        self._trim = _trim_statement(seen_limit)
+        self._trim = trim_statement(seen_limit)
         self._lease = lease_seconds
 
     async def begin(self, key: ConversationKey, update_id: int | None) -> Snapshot:
         async with self._reader.connect() as conn:
-            row = (await conn.execute(_BEGIN, {"k": str(key), "u": update_id})).one()
+            row = (await conn.execute(BEGIN, {"k": str(key), "u": update_id})).one()
         dup, version, data, expires_at = row
         if dup:
             return DUPLICATE
@@ -258,13 +135,13 @@ class SqlStateStore:
                     return CommitResult.CONFLICT
                 if update_id is not None:
                     # A duplicate id raises IntegrityError and rolls the state write back.
-                    await conn.execute(_MARK_SEEN, params)
+                    await conn.execute(MARK_SEEN, params)
                     await conn.execute(self._trim, params)
                 if owed:
                     rows = [{"k": name, "i": item, "d": blob} for item, blob in owed]
-                    await conn.execute(_INSERT_OWED, rows)
-                    if (await conn.execute(_LEASE_OF, params)).first() is None:
-                        await conn.execute(_TAKE_LEASE, params)
+                    await conn.execute(INSERT_OWED, rows)
+                    if (await conn.execute(LEASE_OF, params)).first() is None:
+                        await conn.execute(TAKE_LEASE, params)
                     else:
                         result = CommitResult.QUEUED
         except IntegrityError:
@@ -276,12 +153,12 @@ class SqlStateStore:
     async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
         name = str(key)
         async with self._engine.begin() as conn:
-            await conn.execute(_LOCK_CONVERSATION, {"k": name})  # against a racing commit
+            await conn.execute(LOCK_CONVERSATION, {"k": name})  # against a racing commit
             if done:
                 await conn.execute(
                     delete(OWED).where(OWED.c.key == name).where(OWED.c.item_id.in_(done))
                 )
-            rows = [(item, bytes(blob)) for item, blob in await conn.execute(_OWED_OF, {"k": name})]
+            rows = [(item, bytes(blob)) for item, blob in await conn.execute(OWED_OF, {"k": name})]
             leases = LEASES.c.key == name
             if not rows:
                 await conn.execute(delete(LEASES).where(leases))
@@ -289,7 +166,7 @@ class SqlStateStore:
             until = self._clock() + self._lease
             renewed = await conn.execute(update(LEASES).where(leases).values(lease_until=until))
             if renewed.rowcount == 0:
-                await conn.execute(_TAKE_LEASE, {"k": name, "until": until})
+                await conn.execute(TAKE_LEASE, {"k": name, "until": until})
             return rows
 
     async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
@@ -408,7 +285,7 @@ async def _write_state(conn: AsyncConnection, params: dict[str, Any]) -> bool:
     primary key (handled by the caller). Otherwise the version test is in the WHERE clause.
     """
     if params["v"] == 0:
-        await conn.execute(_INSERT, params)
+        await conn.execute(INSERT, params)
         return True
-    result = await conn.execute(_UPDATE, params)
+    result = await conn.execute(UPDATE, params)
     return result.rowcount == 1

@@ -5,16 +5,12 @@ tickets. Implements :class:`dialogs.ports.TicketLookup`; the writes serve ``bot/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialogs.events import ConversationKey
 from dialogs.ports import (
     Attachment,
-    HumanRequest,
     NewTicket,
     TicketEntry,
     TicketKind,
@@ -30,32 +26,7 @@ from storage.models import (
     TicketMessageRow,
     TicketRow,
 )
-from storage.records import parse_key
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
-    """A ticket with everything the agents' card shows."""
-
-    id: int
-    ref: str
-    key: ConversationKey
-    kind: TicketKind
-    status: TicketStatus
-    title: str
-    description: str
-    locale: str
-    created_at: float
-    customer_id: int | None = None
-    customer_name: str | None = None
-    contract: str | None = None
-    device: str | None = None
-    cc: tuple[str, ...] = ()
-    due_at: float | None = None
-    group_chat_id: int | None = None
-    thread_id: int | None = None
-    card_message_id: int | None = None
-    context: HumanRequest | None = None
+from storage.ticket_records import TicketRecord, ticket_record, ticket_summary
 
 
 def _attachments(items: tuple[Attachment, ...]) -> list[dict[str, object]]:
@@ -223,7 +194,7 @@ class SqlTickets:
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
-        return None if row is None else _record(row[0], row[1], row[2])
+        return None if row is None else ticket_record(row[0], row[1], row[2])
 
     async def in_group(
         self, chat_id: int, *, thread_id: int | None, reply_to: int | None
@@ -256,12 +227,12 @@ class SqlTickets:
         )
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [_summary(row) for row in rows]
+        return [ticket_summary(row) for row in rows]
 
     async def ticket(self, ref: str) -> TicketSummary | None:
         async with self._engine.connect() as connection:
             row = (await connection.execute(select(TicketRow).where(TicketRow.ref == ref))).first()
-        return None if row is None else _summary(row)
+        return None if row is None else ticket_summary(row)
 
     async def entries(self, ref: str) -> list[TicketEntry]:
         query = (
@@ -273,52 +244,3 @@ class SqlTickets:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [TicketEntry(r.author, r.text, r.at, len(r.attachments or [])) for r in rows]
-
-
-def _summary(row: Any) -> TicketSummary:
-    return TicketSummary(
-        ref=row.ref,
-        number=row.id,
-        title=row.title,
-        status=TicketStatus(row.status),
-        kind=TicketKind(row.kind),
-        updated_at=row.updated_at,
-    )
-
-
-def _record(
-    ticket: TicketRow, customer_name: str | None, request: HumanRequestRow | None
-) -> TicketRecord:
-    context = None
-    if request is not None:
-        context = HumanRequest(
-            key=parse_key(request.conversation_key),
-            flow=request.flow,
-            step=request.step,
-            locale=request.locale,
-            reason=request.reason,
-            created_at=request.created_at,
-            kind=request.kind,
-            details=dict(request.details or {}),
-        )
-    return TicketRecord(
-        id=ticket.id,
-        ref=ticket.ref,
-        key=parse_key(ticket.conversation_key),
-        kind=TicketKind(ticket.kind),
-        status=TicketStatus(ticket.status),
-        title=ticket.title,
-        description=ticket.description,
-        locale=ticket.locale,
-        created_at=ticket.created_at,
-        customer_id=ticket.customer_id,
-        customer_name=customer_name,
-        contract=ticket.contract,
-        device=ticket.device,
-        cc=tuple(ticket.cc or ()),
-        due_at=ticket.due_at,
-        group_chat_id=ticket.group_chat_id,
-        thread_id=ticket.thread_id,
-        card_message_id=ticket.card_message_id,
-        context=context,
-    )

@@ -37,7 +37,7 @@ def onboard(
     *args: str, tmp_path: Path, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ async def terminal_chat(
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "chat", *chat_args),
+        *(sys.executable, "-m", "bot.cli.main", "chat", *chat_args),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -135,7 +135,7 @@ async def test_terminal_chat_walks_the_bg_flow_to_the_password_link(tmp_path: Pa
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         "chat",
         "--demo",
         "--fresh",

@@ -37,7 +37,7 @@ def onboard(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -58,7 +58,7 @@ async def _start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         "run",
         cwd=cwd,
         env=env,

@@ -15,9 +15,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
-from bot.locales import ROOT, build_template
 from bot.maint.entries import EntryChecker, source_forms
 from bot.maint.glossary import Glossary, load_glossaries
+from bot.maint.locales import ROOT, build_template
 from bot.maint.plurals import header_value, plural_problem
 from bot.maint.problems import Problem, shorten
 from bot.maint.template_check import (

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from babel.dates import format_datetime
 
-from bot.telegram.render import TELEGRAM_TEXT_LIMIT, fit
+from bot.channels.telegram.render import TELEGRAM_TEXT_LIMIT, fit
 from dialogs.i18n import LANGUAGE_NAMES, N_, Catalogs
 from dialogs.ports import TicketKind
-from storage.tickets import TicketRecord
+from storage.ticket_records import TicketRecord
 
 TOPIC_NAME_LIMIT = 128
 KINDS = {

@@ -15,6 +15,7 @@ from dialogs.steps import (
     privacy,
     profile,
     ticket_dialogue,
+    ticket_files,
     tickets,
 )
 from dialogs.steps.base import STEP_KINDS, Step, register
@@ -37,5 +38,6 @@ __all__ = [
     "profile",
     "register",
     "ticket_dialogue",
+    "ticket_files",
     "tickets",
 ]

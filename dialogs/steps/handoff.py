@@ -1,7 +1,7 @@
 """Hand-off to a web page through a one-time link (the password is never typed in chat).
 
 The token is random (256 bits); only its SHA-256 is stored, after the turn commits. The page
-(``bot/pages``) or, in ``portal`` mode, the company's own portal redeems it; either way the
+(``bot/web/pages``) or, in ``portal`` mode, the company's own portal redeems it; either way the
 web side then sends the signal ``handoff:<purpose>`` and the flow moves on to ``done``.
 
 The flow file carries what the page must enforce: the password ``policy`` (NIST SP 800-63B
@@ -68,7 +68,7 @@ class PinPolicy(BaseModel):
 
 
 class HandoffMode(enum.StrEnum):
-    PAGE = "page"  # our own page (bot/pages)
+    PAGE = "page"  # our own page (bot/web/pages)
     PORTAL = "portal"  # the company's portal redeems the token (PORTAL_HANDOFF_URL)
 
 

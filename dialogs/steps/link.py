@@ -1,5 +1,5 @@
 """One-time links: e-mail verification links (the page signals the conversation) and
-invitations (redeemed by the deep link ``/start <token>``, see :mod:`bot.links`).
+invitations (redeemed by the deep link ``/start <token>``, see :mod:`bot.web.links`).
 
 Tokens are random (≥128 bits, from ``secrets``), only their SHA-256 is stored, they expire and
 work once. A verification link proves control of the address only for the newest link sent to
@@ -118,7 +118,7 @@ class EmailLink(Code):
 @register
 class InvitationGate(Step):
     """The first step of an invitation-only flow: it lets in only a conversation that opened a
-    valid invitation (``bot.links`` sends the ``invitation:<customer id>`` signal)."""
+    valid invitation (``bot.web.links`` sends the ``invitation:<customer id>`` signal)."""
 
     kind = "invitation"
 

@@ -13,15 +13,14 @@ from dialogs.ports import TicketEntry, TicketLookup, TicketStatus, TicketSummary
 from dialogs.replies import Button, Text, say
 from dialogs.steps.base import Message, Step, StepOptions, Target, register, wired
 from dialogs.steps.basic import PICK_ONE, step_button
-from dialogs.steps.tickets import (
-    NUMBER,
-    REF,
+from dialogs.steps.ticket_files import (
     accepted,
     attachments_from_json,
     attachments_to_json,
     files_of,
     too_big,
 )
+from dialogs.steps.tickets import NUMBER, REF
 from dialogs.turn import Turn
 from dialogs.zones import local_time
 

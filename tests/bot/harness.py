@@ -16,14 +16,14 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
-from bot.app import App, TelegramChannel, build_app
+from bot.app import App, TelegramSetup, build_app
+from bot.channels.telegram.client import AiohttpPoster, BotApiClient
+from bot.channels.telegram.metered import metered
+from bot.channels.telegram.parse import event_from_update
+from bot.channels.telegram.ratelimit import OutgoingLimiter
+from bot.channels.telegram.transport import TelegramTransport
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.telegram.client import AiohttpPoster, BotApiClient
-from bot.telegram.metered import metered
-from bot.telegram.parse import event_from_update
-from bot.telegram.ratelimit import OutgoingLimiter
-from bot.telegram.transport import TelegramTransport
 from dialogs.i18n import Catalogs
 from dialogs.ports import Clock
 from storage.crm_import import load_crm
@@ -104,7 +104,7 @@ async def running_bot(
             get_updates_request=metered(HTTPXRequest()),
         )
         client = BotApiClient(AiohttpPoster(api.base_url, api.token))  # as `onboard run`
-        channel = TelegramChannel(bot, limiter, client)
+        channel = TelegramSetup(bot, limiter, client)
         app = await build_app(settings, channel=channel, **build_options)
         if local_crm if local_crm is not None else not settings.crm_lookup_url:
             await load_crm(app.db, DEMO_CRM)

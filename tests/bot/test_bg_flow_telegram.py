@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from dialogs import durations
 from dialogs.i18n import SUPPORTED_LOCALES, Catalogs
 from dialogs.render import render
@@ -70,7 +70,7 @@ async def walk_bg_flow(bot: RunningBot, locale: str) -> None:
 
     # Wrong e-mail for this EIK: one answer for every mismatch, nothing sent.
     assert await alice.send("someone@example.com") == [t(NO_MATCH, locale)]
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     assert bot.delivery.sent == []
     assert await alice.press(t("Enter the details again", locale)) == [t(EIK, locale)]
     assert await alice.send("175 074 752") == [t(EMAIL, locale)]
@@ -81,7 +81,7 @@ async def walk_bg_flow(bot: RunningBot, locale: str) -> None:
         t(code_step.RESEND, locale),
         t(code_step.CHANGE_EMAIL, locale),
     ]
-    await bot.app.effects.outbox.drain()  # the mail leaves in the background
+    await bot.app.effects.courier.drain()  # the mail leaves in the background
     ((mail, subject, body),) = bot.delivery.sent
     code = str(mail.params["code"])
     assert mail.to == "demo@example.com"

@@ -1,4 +1,4 @@
-"""The bot's own JSON client (bot/telegram/client.py) against a Bot API server on loopback:
+"""The bot's own JSON client (bot/channels/telegram/client.py) against a Bot API server on loopback:
 one JSON body per call, Telegram's answers mapped onto python-telegram-bot's errors, every
 call counted, and the token (it is in the URL) never in an error."""
 
@@ -11,8 +11,8 @@ from aiohttp import web
 from prometheus_client import REGISTRY
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.client import AiohttpPoster, BotApiClient, plain
-from bot.telegram.sender import retry_seconds
+from bot.channels.telegram.client import AiohttpPoster, BotApiClient, plain
+from bot.channels.telegram.sender import retry_seconds
 from tests.fakebotapi import FakeBotApi
 
 pytestmark = pytest.mark.chaos  # issue 14: the Bot API through public interfaces only

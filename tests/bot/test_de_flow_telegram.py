@@ -19,9 +19,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot import links
-from bot.links import issue_invitation
-from bot.web import web_app_for
+from bot.web import links
+from bot.web.links import issue_invitation
+from bot.web.server import web_app_for
 from dialogs import durations
 from dialogs.effects import SaveProfile
 from dialogs.engine import NEED_HELP
@@ -135,7 +135,7 @@ class De:
         return match.group(1)
 
     async def sms_code(self) -> str:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         return self.gateway.code()
 
 

@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from telegram import Bot
 
-from bot.app import App, TelegramChannel, build_app
+from bot.app import App, TelegramSetup, build_app
 from bot.config import Settings
-from bot.web import create_web_app
+from bot.web.server import create_web_app
 from dialogs.events import ConversationKey
 from dialogs.state import ConversationState
 from tests.bot.harness import RunningBot, running_bot
@@ -89,7 +89,7 @@ async def test_two_workers_racing_on_one_chat_lose_nothing(
     settings = settings_for(store, tmp_path, app_redis)
     async with FakeBotApi() as api:
         bots = [Bot(api.token, base_url=f"{api.base_url}/bot") for _ in range(2)]
-        workers = [await build_app(settings, channel=TelegramChannel(b)) for b in bots]
+        workers = [await build_app(settings, channel=TelegramSetup(b)) for b in bots]
         transports = [w.transport for w in workers]
         try:
             for b in bots:

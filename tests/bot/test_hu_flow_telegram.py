@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.links import add_link_routes
-from bot.web import create_web_app
+from bot.web.links import add_link_routes
+from bot.web.server import create_web_app
 from dialogs import durations
 from dialogs.commands import RESUME
 from dialogs.flow import FLOWS_DIR, load_flow
@@ -142,7 +142,7 @@ async def walk_registration(bot: RunningBot, locale: str) -> None:
     # An insured company that is not the policyholder of its contract.
     await anna.send("HU-2024-0003")
     assert await anna.send("szolgaltato@minta.example.hu") == [t(text("not_holder"), locale)]
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     assert bot.delivery.sent == []
     await anna.press(t(label("not_holder", "retry"), locale))
 
@@ -167,7 +167,7 @@ async def walk_registration(bot: RunningBot, locale: str) -> None:
         t(text("activate"), locale, address=address),
     ]
     assert await contracts.has_consent(customer.customer_id, "e_communication")
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     ((mail, subject, _body),) = bot.delivery.sent
     assert (mail.to, subject) == (address, t(link_step.LINK_SUBJECT, locale))
 
@@ -201,7 +201,7 @@ async def test_hu_declaration_already_given_is_skipped(tmp_path: Path, locale: s
             t(text("already_declared"), locale),
             t(text("activate"), locale, address="iroda@example.hu"),
         ]
-        await bot.app.effects.outbox.drain()  # mails leave in the background
+        await bot.app.effects.courier.drain()  # mails leave in the background
         assert len(bot.delivery.sent) == 1  # the same address: its live link still works
 
 
@@ -230,7 +230,7 @@ async def test_hu_callback_request_is_recorded(tmp_path: Path, locale: str) -> N
         ((kind, reason, details),) = await callback_requests(bot)
         assert (kind, reason) == ("callback", question)
         assert details == {"callback_phone": "+36301234567", "question": question}
-        await bot.app.effects.outbox.drain()  # mails leave in the background
+        await bot.app.effects.courier.drain()  # mails leave in the background
         assert bot.delivery.sent == []
 
 

@@ -94,7 +94,7 @@ async def test_kk_bought_online_wrong_details_and_contacts(
             t(phone_step.GOT_IT, locale, phone="+7 701 123 4567"),
             t(text("already_open"), locale, phone="+7 701 123 4567", email="office@example.kz"),
         ]
-        await bot.app.effects.outbox.drain()  # mails leave in the background
+        await bot.app.effects.courier.drain()  # mails leave in the background
         assert bot.delivery.sent == []
 
         # Wrong e-mail or phone: the same answer, nothing sent; then the details again.
@@ -107,7 +107,7 @@ async def test_kk_bought_online_wrong_details_and_contacts(
         await bolat.press(t("Enter the details again", locale))
         await bolat.send("nobody@example.kz")
         assert (await bolat.send("+7 702 555 0101"))[-1] == t(text("wrong_details"), locale)
-        await bot.app.effects.outbox.drain()  # mails leave in the background
+        await bot.app.effects.courier.drain()  # mails leave in the background
         assert bot.delivery.sent == []
 
 
@@ -121,7 +121,7 @@ async def test_kk_own_contact_needs_no_sms_code(tmp_path: Path, locale: str) -> 
             t(text("phone_confirmed"), locale, phone=SHOWN),
             *opened(locale),
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         sent = [(m.channel, m.to, m.body) for m, _subject, _body in bot.delivery.sent]
         assert sorted(sent) == [("email", EMAIL, notice("email")), ("sms", PHONE, notice("sms"))]
         await open_hand_off_page(bot, ainur.link(), locale)
@@ -154,7 +154,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
             t(phone_step.GOT_IT, locale, phone=SHOWN),
             t(text("sms_code"), locale, length=8, address=SHOWN),
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         (sms,) = gateway.received
         first = gateway.code()
         assert (sms["to"], len(first)) == (PHONE, 8)
@@ -173,7 +173,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
         assert await ainur.press(t(code_step.RESEND, locale)) == [
             t(code_step.RESENT, locale, address=SHOWN)
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert len(gateway.received) == 2
 
         # /back to fix the number: the number is asked again and a new code goes to it.
@@ -185,7 +185,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
         assert (await ainur.send("+7 702 555 01 01"))[-1] == t(
             text("sms_code"), locale, length=8, address=SHOWN
         )
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert len(gateway.received) == 3
         newest = gateway.code()
         if newest != first:  # the code sent before /back is void (a 1 in 10^8 chance it repeats)
@@ -193,7 +193,7 @@ async def test_kk_typed_number_gets_an_sms_code(tmp_path: Path, locale: str) -> 
             assert await ainur.send(first) == [words(third, locale)]  # the count goes on
 
         assert await ainur.send(newest) == opened(locale)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         confirmation = gateway.received[-1]
         assert confirmation["to"] == PHONE
         assert confirmation["text"] == t(notice("sms"), locale)

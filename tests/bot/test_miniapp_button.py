@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.render import TelegramRenderer
+from bot.channels.telegram.render import TelegramRenderer
 from dialogs.i18n import Catalogs
 from dialogs.replies import Button, ButtonKind, Reply, Text
 from tests.bot.harness import running_bot
@@ -24,7 +24,7 @@ async def test_the_password_button_is_a_mini_app_in_the_private_chat(tmp_path: P
         await alice.send("/start")
         await alice.send("175074752")
         await alice.send("demo@example.com")
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         await alice.send(str(bot.delivery.sent[-1][0].params["code"]))
         (button,) = alice.keyboard
         assert set(button) == {"text", "web_app"}

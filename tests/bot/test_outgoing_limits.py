@@ -7,14 +7,14 @@ import asyncio
 import time
 from pathlib import Path
 
-from bot.telegram.ratelimit import Limits, OutgoingLimiter
+from bot.channels.telegram.ratelimit import OutgoingLimiter, TelegramLimits
 from dialogs.replies import Reply, Text
 from tests.bot.harness import running_bot
 from tests.conftest import make_settings
 
 GROUP = -1001234567890
 # Telegram's 20 per minute in a group, scaled to 20 per second so the test takes seconds.
-SCALED = Limits(group_limit=20, group_period=1.0, group_slack=0.1)
+SCALED = TelegramLimits(group_limit=20, group_period=1.0, group_slack=0.1)
 
 
 def texts(prefix: str, count: int) -> list[Reply]:
@@ -47,7 +47,7 @@ async def test_a_burst_of_100_messages_to_the_group_is_spread_and_none_is_lost(
 
 
 async def test_a_private_chat_is_paced_but_a_turns_replies_leave_together(tmp_path: Path) -> None:
-    limiter = OutgoingLimiter(Limits(chat_rate=5, chat_burst=3))
+    limiter = OutgoingLimiter(TelegramLimits(chat_rate=5, chat_burst=3))
     async with running_bot(make_settings(tmp_path), poll=False, limiter=limiter) as bot:
         asked = time.monotonic()  # the limiter's clock starts after this (the API's may lag)
         await bot.transport.sender.send(4242, texts("reply", 3), "en")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.app import TelegramChannel, build_app
+from bot.app import TelegramSetup, build_app
 from bot.sealing import SealedCodec
 from dialogs.effects import SendOutgoing
 from dialogs.events import ConversationKey
@@ -52,7 +52,7 @@ async def test_what_a_stopped_process_still_owed_is_delivered_by_the_next(
     settings = settings_for(store, tmp_path, app_redis)
     async with FakeBotApi() as api:
         first_bot = Bot(api.token, base_url=f"{api.base_url}/bot")
-        first = await build_app(settings, channel=TelegramChannel(first_bot))
+        first = await build_app(settings, channel=TelegramSetup(first_bot))
         await first_bot.initialize()
         for _ in range(200):
             api.fail_next("sendMessage", 502)  # Telegram is down for this process
@@ -64,7 +64,7 @@ async def test_what_a_stopped_process_still_owed_is_delivered_by_the_next(
         api._faults.clear()  # Telegram is back
 
         second_bot = Bot(api.token, base_url=f"{api.base_url}/bot")
-        second = await build_app(settings, channel=TelegramChannel(second_bot))
+        second = await build_app(settings, channel=TelegramSetup(second_bot))
         await second_bot.initialize()
         try:
             await _until(lambda: len(api.sent_messages(77)) >= 3, "the owed replies")

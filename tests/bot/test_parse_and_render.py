@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
-from bot.telegram.parse import event_from_update
-from bot.telegram.render import TelegramRenderer, within_limit
+from bot.channels.telegram.parse import event_from_update
+from bot.channels.telegram.render import TelegramRenderer, within_limit
 from dialogs.events import EventKind
 from dialogs.i18n import Catalogs
 from dialogs.replies import Button, ButtonKind, Reply, Text

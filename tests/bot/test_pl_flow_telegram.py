@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import links
-from bot.links import add_link_routes
-from bot.web import serving, web_app_for
+from bot.web import links
+from bot.web.links import add_link_routes
+from bot.web.server import serving, web_app_for
 from dialogs import durations
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.steps import code as code_step
@@ -68,11 +68,11 @@ class PlBed:
     session: aiohttp.ClientSession
 
     async def mails(self) -> int:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         return len(self.mailbox.mails)
 
     async def newest_link(self) -> str:
-        await self.bot.app.effects.outbox.drain()
+        await self.bot.app.effects.courier.drain()
         found = VERIFY_LINK.search(self.mailbox.parts()[0])
         assert found is not None, self.mailbox.parts()[0]
         return found.group(1)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram.ratelimit import OutgoingLimiter, TelegramLimits, outgoing_limiter
+from bot.channels.telegram.shared_pacing import SharedPacer
 from bot.config import load_settings
-from bot.telegram.ratelimit import Limits, OutgoingLimiter, outgoing_limiter
-from bot.telegram.shared_pacing import SharedPacer
 from dialogs.errors import ConfigError
 from tests.conftest import make_settings
 
@@ -30,14 +30,14 @@ def send_times(limiter: OutgoingLimiter, clock: VirtualClock, chats: list[int]) 
 
 def test_a_private_chat_gets_a_short_burst_then_one_per_second() -> None:
     clock = VirtualClock()
-    limiter = OutgoingLimiter(Limits(chat_rate=1, chat_burst=3), clock=clock)
+    limiter = OutgoingLimiter(TelegramLimits(chat_rate=1, chat_burst=3), clock=clock)
     times = send_times(limiter, clock, [7] * 6)
     assert [t - 1000 for t in times] == pytest.approx([0, 0, 0, 1, 2, 3])
 
 
 def test_a_group_gets_twenty_a_minute_and_a_burst_of_one_hundred_is_spread_not_dropped() -> None:
     clock = VirtualClock()
-    limiter = OutgoingLimiter(Limits(group_slack=0), clock=clock)
+    limiter = OutgoingLimiter(TelegramLimits(group_slack=0), clock=clock)
     times = send_times(limiter, clock, [-100123] * 100)
     assert len(times) == 100
     assert times == sorted(times)  # order kept
@@ -98,15 +98,15 @@ async def test_wait_sleeps_for_the_booked_delay() -> None:
         slept.append(seconds)
         clock.now += seconds
 
-    limiter = OutgoingLimiter(Limits(chat_burst=1), clock=clock, sleep=sleep)
+    limiter = OutgoingLimiter(TelegramLimits(chat_burst=1), clock=clock, sleep=sleep)
     await limiter.wait(7)
     await limiter.wait(7)
     assert slept == [pytest.approx(1.0)]
 
 
 def test_each_of_n_workers_takes_a_share_of_the_bot_wide_rate() -> None:
-    assert Limits().per_worker(3).bot_rate == pytest.approx(10)
-    assert Limits().per_worker(3).group_limit == 20
+    assert TelegramLimits().per_worker(3).bot_rate == pytest.approx(10)
+    assert TelegramLimits().per_worker(3).group_limit == 20
 
 
 async def test_the_settings_choose_the_pacing(tmp_path: Path) -> None:

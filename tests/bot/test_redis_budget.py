@@ -2,7 +2,7 @@
 Telegram update (1 when the turn starts from this process's last commit), dedupe and
 atomicity included. A code sent also takes one slot of the
 shared per-address send cap (issue: at most 5 sends per address per 10 minutes, across
-conversations) — in the outbox's background task, which no update waits for; updates that
+conversations) — in the courier's background task, which no update waits for; updates that
 send nothing pay nothing for it."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.invites import InviteRequest, invite
+from bot.cli.invites import InviteRequest, invite
 from storage.crm_import import load_crm
 from storage.invitations import SqlInvitations
 from storage.models import AccountRow

@@ -49,7 +49,7 @@ async def reach_code(bot: RunningBot, alice: Customer, locale: str, email: str) 
 
 async def mailed(bot: RunningBot) -> list[tuple[str, str]]:
     """(address, code) of every code mail so far."""
-    await bot.app.effects.outbox.drain()
+    await bot.app.effects.courier.drain()
     return [(m.to, str(m.params["code"])) for m, _subject, _body in bot.delivery.sent]
 
 

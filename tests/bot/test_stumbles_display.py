@@ -30,6 +30,6 @@ async def test_a_typed_number_is_echoed_formatted(tmp_path: Path, locale: str) -
         assert got == t(phone_step.GOT_IT, locale, phone="+7 702 555 0101")
         assert "+77025550101" not in got
         assert code == t(str(KK["sms_code"]["text"]), locale, length=8, address="+7 702 555 0101")
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         ((sms, _subject, _body),) = bot.delivery.sent
         assert sms.to == "+77025550101"  # what is sent and stored stays E.164

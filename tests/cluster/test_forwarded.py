@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from bot.config import load_settings
-from bot.forwarded import client_address, parse_networks
-from bot.pages.guard import Limits
+from bot.web.forwarded import client_address, parse_networks
+from bot.web.pages.guard import PageLimits
 from dialogs.errors import ConfigError
 from storage.models import SendLimitRow
 from tests.conftest import make_settings
@@ -21,7 +21,7 @@ from tests.web.helpers import Clock, PageBed, page_bed, write_test_flows
 from tests.web.test_pages_http import PORTAL, browser, form_csrf
 
 pytestmark = pytest.mark.cluster
-LIMITS = Limits(per_token=4, per_address=8, window=600)
+LIMITS = PageLimits(per_token=4, per_address=8, window=600)
 PROXIES = parse_networks("10.0.0.0/8, 127.0.0.1, ::1")
 
 

@@ -30,7 +30,7 @@ GROUP = -1001989718457
 ASKING = 12  # customers asking for a person: one card each in the group
 GROUP_LIMIT, WINDOW = 4, 2.0  # at most 4 cards in any 2 s
 RATE = 4.0  # messages a second to one private chat, both machines together
-BURST = 3  # Limits.chat_burst: a turn's replies leave together
+BURST = 3  # TelegramLimits.chat_burst: a turn's replies leave together
 UPDATES = 16
 ARRIVAL_JITTER = 0.15  # a request may reach the API later than its booked time
 

@@ -1,5 +1,5 @@
-"""Telegram's pacing shared in Redis (bot/telegram/shared_pacing.py): two pacers on one Redis
-are two processes (or two machines) of one bot, and they share every budget. Real Redis, real
+"""Telegram's pacing shared in Redis (bot/channels/telegram/shared_pacing.py): two pacers on one
+Redis are two processes (or two machines) of one bot, and they share every budget. Real Redis, real
 sleeps; the limits are scaled down (a group's minute becomes a second) so each test takes
 seconds."""
 
@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio import Redis
 
-from bot.telegram.ratelimit import Limits
-from bot.telegram.shared_pacing import PacingUnavailable, SharedPacer
+from bot.channels.telegram.ratelimit import TelegramLimits
+from bot.channels.telegram.shared_pacing import PacingUnavailable, SharedPacer
 from storage.outage import is_outage
 
 pytestmark = pytest.mark.cluster
 GROUP = -1001234567890
 FAST_BOT = 10_000.0  # the bot-wide cap out of the way where a test looks at one chat
-Pair = Callable[[Limits], tuple[SharedPacer, SharedPacer]]
+Pair = Callable[[TelegramLimits], tuple[SharedPacer, SharedPacer]]
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def bot_id() -> int:
 async def two(app_redis: str, bot_id: int) -> AsyncIterator[Pair]:
     made: list[SharedPacer] = []
 
-    def pair(limits: Limits) -> tuple[SharedPacer, SharedPacer]:
+    def pair(limits: TelegramLimits) -> tuple[SharedPacer, SharedPacer]:
         made.extend(SharedPacer.from_url(app_redis, bot_id, limits) for _ in range(2))
         return made[-2], made[-1]
 
@@ -60,7 +60,7 @@ def most_in_any_window(times: list[float], window: float) -> int:
 async def test_two_processes_send_40_messages_to_a_group_at_most_20_in_any_window(
     two: Pair,
 ) -> None:
-    limits = Limits(group_limit=20, group_period=1.0, group_slack=0.0, bot_rate=FAST_BOT)
+    limits = TelegramLimits(group_limit=20, group_period=1.0, group_slack=0.0, bot_rate=FAST_BOT)
     a, b = two(limits)
     times = await spread(a, b, [GROUP] * 40)
     assert most_in_any_window(times, limits.group_period - 0.02) <= 20
@@ -70,14 +70,14 @@ async def test_two_processes_send_40_messages_to_a_group_at_most_20_in_any_windo
 
 
 async def test_a_private_chat_gets_its_burst_then_one_a_second_from_both(two: Pair) -> None:
-    a, b = two(Limits(chat_rate=1.0, chat_burst=3, bot_rate=FAST_BOT))
+    a, b = two(TelegramLimits(chat_rate=1.0, chat_burst=3, bot_rate=FAST_BOT))
     times = await spread(a, b, [4242] * 5)
     offsets = [t - times[0] for t in times]
     assert offsets == pytest.approx([0, 0, 0, 1, 2], abs=0.08)
 
 
 async def test_the_bot_wide_rate_holds_across_two_processes(two: Pair) -> None:
-    a, b = two(Limits(bot_rate=20.0))
+    a, b = two(TelegramLimits(bot_rate=20.0))
     chats: list[int | None] = list(range(1, 41))  # 40 chats, each far from its own limit
     times = await spread(a, b, chats)
     assert times[-1] - times[0] >= 39 / 20 - 0.1  # evenly spaced, not 2 x 20 a second
@@ -85,7 +85,7 @@ async def test_the_bot_wide_rate_holds_across_two_processes(two: Pair) -> None:
 
 
 async def test_a_429_seen_by_one_process_holds_the_chat_in_the_other(two: Pair) -> None:
-    a, b = two(Limits(bot_rate=FAST_BOT))
+    a, b = two(TelegramLimits(bot_rate=FAST_BOT))
     await a.wait(7)
     await a.hold(7, 1.0)
     started = time.monotonic()
@@ -96,7 +96,7 @@ async def test_a_429_seen_by_one_process_holds_the_chat_in_the_other(two: Pair) 
 
 
 async def test_a_429_without_a_chat_holds_the_whole_bot_everywhere(two: Pair) -> None:
-    a, b = two(Limits(bot_rate=FAST_BOT))
+    a, b = two(TelegramLimits(bot_rate=FAST_BOT))
     await a.hold(None, 0.5)
     started = time.monotonic()
     await b.wait(99)
@@ -104,7 +104,7 @@ async def test_a_429_without_a_chat_holds_the_whole_bot_everywhere(two: Pair) ->
 
 
 async def test_a_chats_messages_keep_their_order(two: Pair) -> None:
-    a, _ = two(Limits(chat_rate=20.0, chat_burst=3, bot_rate=FAST_BOT))
+    a, _ = two(TelegramLimits(chat_rate=20.0, chat_burst=3, bot_rate=FAST_BOT))
     order: list[int] = []
 
     async def one(n: int) -> None:
@@ -118,7 +118,7 @@ async def test_a_chats_messages_keep_their_order(two: Pair) -> None:
 async def test_every_key_is_hash_tagged_with_the_bot_and_expires(
     two: Pair, app_redis: str, bot_id: int
 ) -> None:
-    a, _ = two(Limits(group_period=1.0, group_slack=0.0))
+    a, _ = two(TelegramLimits(group_period=1.0, group_slack=0.0))
     await a.wait(7)
     await a.wait(GROUP)
     await a.hold(7, 1.0)

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from storage.contracts import SqlContracts
-from storage.crm_http import CrmConfig, HttpCrm
+from storage.crm_client import CrmConfig
+from storage.crm_http import HttpCrm
 from storage.crm_mirror import CrmMirror
 from storage.db import create_engine, migrate
 from tests.conftest import make_settings

@@ -24,8 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from storage.crm_contracts import clean_code
-from storage.crm_http import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from storage.crm_import import CrmRow, read_crm
+from storage.crm_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CRM = ROOT / "demo" / "crm.yaml"

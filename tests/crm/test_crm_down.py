@@ -54,7 +54,7 @@ async def test_bg_customer_is_told_to_try_again_and_nothing_is_lost(
         assert [b["text"] for b in alice.keyboard] == [t(navigation.TRY_AGAIN, locale)]
         # still down: the button asks again and says so again
         assert await alice.press(t(navigation.TRY_AGAIN, locale)) == [t(DOWN, locale)]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert bot.delivery.sent == []  # no code for a look-up that did not happen
 
         state = await conversation(bot, alice.user_id)
@@ -66,7 +66,7 @@ async def test_bg_customer_is_told_to_try_again_and_nothing_is_lost(
         assert await alice.press(t(navigation.TRY_AGAIN, locale)) == [
             t(CODE, locale, length=6, address="demo@example.com")
         ]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert [m.to for m, _s, _b in bot.delivery.sent] == ["demo@example.com"]
 
 
@@ -126,7 +126,7 @@ async def test_kk_flow_against_the_live_crm(tmp_path: Path, crm: FakeCrm, locale
         wrong = await start(bot, locale, user_id=11)
         await wrong.send(KK_EMAIL)
         assert (await wrong.send("+7 701 123 4567"))[-1] == t(text("wrong_details"), locale)
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         assert bot.delivery.sent == []
         ainur = await start(bot, locale, user_id=12)
         await ainur.send(KK_EMAIL)

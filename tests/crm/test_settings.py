@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import crm_config
+from bot.backends import crm_config
 from dialogs.errors import ConfigError
 from dialogs.flow import FlowRegistry
 from tests.conftest import make_settings

@@ -1,4 +1,4 @@
-"""The bot as in production — real delivery (SMTP / HTTP SMS gateway), the outbox, the cap per
+"""The bot as in production — real delivery (SMTP / HTTP SMS gateway), the courier, the cap per
 address — against the fake Bot API, with a movable clock and a short retry schedule."""
 
 from __future__ import annotations

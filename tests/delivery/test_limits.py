@@ -112,5 +112,5 @@ async def test_sixth_code_to_one_address_is_refused_across_conversations(
             assert await alice.press(t(code_step.RESEND, "en")) == [
                 t(code_step.RESENT, "en", address="demo@example.com")
             ]
-            await bot.app.effects.outbox.drain()
+            await bot.app.effects.courier.drain()
             assert len(mailbox.mails) == 6

@@ -47,7 +47,7 @@ async def test_bg_flow_finishes_with_the_code_from_the_mail(
             await alice.send("175074752")
             replies = await alice.send("demo@example.com")
             assert replies == [t(CODE, locale, length=6, address="demo@example.com")]
-            await bot.app.effects.outbox.drain()
+            await bot.app.effects.courier.drain()
 
             (mail,) = mailbox.mails
             assert mailbox.envelopes == [("portal@example.com", ["demo@example.com"])]
@@ -82,7 +82,7 @@ async def test_known_and_unknown_identities_get_the_same_reply_and_no_mail(
                 await customer.send("/start")
                 await customer.send(eik)
                 answers.append(await customer.send(email))
-            await bot.app.effects.outbox.drain()
+            await bot.app.effects.courier.drain()
             assert answers == [[t(NO_MATCH, "en")]] * 3
             assert mailbox.mails == []
 
@@ -105,7 +105,7 @@ async def test_smtp_down_the_customer_is_told_and_can_resend_when_it_is_back(
             assert await alice.press(t(code_step.RESEND, "en")) == [
                 t(code_step.RESENT, "en", address="demo@example.com")
             ]
-            await bot.app.effects.outbox.drain()
+            await bot.app.effects.courier.drain()
             assert len(mailbox.mails) == 1
             assert await alice.send(mailbox.code()) == [
                 t(HANDOFF, "en", minutes=durations.minutes(30))

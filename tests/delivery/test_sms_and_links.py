@@ -11,10 +11,10 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import links
-from bot.links import add_link_routes, issue_invitation
 from bot.outbox import DELIVERY_FAILED
-from bot.web import create_web_app
+from bot.web import links
+from bot.web.links import add_link_routes, issue_invitation
+from bot.web.server import create_web_app
 from dialogs.events import ConversationKey, Event
 from dialogs.steps import code as code_step
 from dialogs.steps import link as link_step
@@ -102,7 +102,7 @@ async def test_sms_code_through_the_http_gateway_with_a_retry(tmp_path: Path) ->
             assert await alice.send("/start") == ["Your mobile number?"]
             replies = await alice.send("088 123 4567")
             assert "8-digit code to +359 88 123 4567" in replies[-1]
-            await bot.app.effects.outbox.drain()
+            await bot.app.effects.courier.drain()
             (sms,) = gateway.received  # the first try got a 503 and was retried
             assert sms["to"] == "+359881234567"
             code = gateway.code()
@@ -191,14 +191,14 @@ async def test_verification_link_continues_the_same_conversation(tmp_path: Path)
         replies = await alice.send("alice@example.com")
         assert replies == [t(link_step.LINK_PROMPT, "en", address="alice@example.com")]
         assert await alice.send("123456") == [t(link_step.OPEN_THE_LINK, "en")]
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         first = URL.search(mailbox.parts()[0])
         assert first is not None
         assert mailbox.mails[0]["Subject"] == t(link_step.LINK_SUBJECT, "en")
 
         clock.now += 60
         await alice.press(t(link_step.RESEND_LINK, "en"))
-        await bot.app.effects.outbox.drain()
+        await bot.app.effects.courier.drain()
         newest = URL.search(mailbox.parts()[-1])
         assert newest is not None
         assert newest.group(1) != first.group(1)

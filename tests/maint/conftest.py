@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from bot.locales import extract_template, update_catalogs
 from bot.maint.catalog_check import check_catalogs
+from bot.maint.locales import extract_template, update_catalogs
 from bot.maint.plurals import integer_categories
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.locales import build_template, extract_template, update_catalogs
 from bot.maint.catalog_check import check_catalogs
 from bot.maint.flow_texts import flow_texts
 from bot.maint.glossary import load_glossaries
+from bot.maint.locales import build_template, extract_template, update_catalogs
 from bot.maint.plurals import header_value, integer_categories, plural_problem
 from dialogs.flow import FlowRegistry
 from tests.maint.conftest import REPO, line_of, replace_in
@@ -102,7 +102,7 @@ def test_cli_check_exits_1_and_names_the_problem(tmp_path: Path) -> None:
     po = locales / "hu" / "LC_MESSAGES" / "messages.po"
     replace_in(po, "nplurals=2; plural=(n != 1);", "nplurals=1; plural=0;")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "locales", "check", "--dir", str(locales)],
+        [sys.executable, "-m", "bot.cli.main", "locales", "check", "--dir", str(locales)],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -87,7 +87,7 @@ def test_svg_is_standalone_and_has_every_node_and_edge() -> None:
 
 def test_cli_draws_svg_and_mermaid(tmp_path: Path) -> None:
     out = tmp_path / "bg.svg"
-    command = [sys.executable, "-m", "bot.cli", "flows", "draw", "bg-subscription-portal"]
+    command = [sys.executable, "-m", "bot.cli.main", "flows", "draw", "bg-subscription-portal"]
     svg = subprocess.run(
         [*command, "--format", "svg", "-o", str(out)],
         capture_output=True,

@@ -24,7 +24,7 @@ import yaml
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from tests.bot import harness
 from tests.bot import test_bg_flow_telegram as bg
 from tests.bot import test_de_flow_telegram as de

@@ -9,8 +9,8 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.logs import Redactor, configure_logging
-from bot.telegram.ratelimit import Limits, OutgoingLimiter
+from bot.channels.telegram.ratelimit import OutgoingLimiter, TelegramLimits
+from bot.ops.logs import Redactor, configure_logging
 
 pytestmark = pytest.mark.ops
 
@@ -27,7 +27,7 @@ async def test_pacing_and_retry_after_waits_are_observed() -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    limiter = OutgoingLimiter(Limits(chat_burst=1), clock=lambda: now[0], sleep=sleep)
+    limiter = OutgoingLimiter(TelegramLimits(chat_burst=1), clock=lambda: now[0], sleep=sleep)
     pacing, retry = waited("pacing"), waited("retry_after")
     await limiter.wait(42)
     await limiter.wait(42)  # one a second in a private chat: the second one waits

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import metrics
+from bot.ops import metrics
 
 pytestmark = pytest.mark.ops
 DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json"

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.funnel import StepFunnel, build_funnels
-from bot.funnel_command import funnel
-from bot.web import web_app_for
+from bot.cli.funnel import funnel
+from bot.ops.funnel import StepFunnel, build_funnels
+from bot.web.server import web_app_for
 from storage.db import create_engine, migrate
 from storage.funnel import FunnelEvent, FunnelWriter, load_events
 from storage.hot_sql import hot_path

@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
-from bot.health import add_ops_routes, probe
-from bot.web import serving
+from bot.ops.health import add_ops_routes, probe
+from bot.web.server import serving
 from storage.db import create_engine, expected_heads, migrate
 from tests.conftest import make_settings
 

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.telegram.menu import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from bot.channels.telegram.menu import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 from dialogs.i18n import SUPPORTED_LOCALES, Catalogs
 from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi_profile import DEFAULT_SCOPE
@@ -91,7 +91,7 @@ async def test_onboard_run_sets_the_menu_and_serves_metrics_and_readiness(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.cli.main",
             "run",
             cwd=tmp_path,
             env=env,

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from telegram import Bot, Update
 
-from bot.telegram.parse import event_from_json, event_from_update
+from bot.channels.telegram.parse import event_from_json, event_from_update
 from dialogs.events import ConversationKey
 from storage.redis_state import RedisStateStore
 

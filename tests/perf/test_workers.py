@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
 from bot.app import build_app
+from bot.cli import main as cli
 from bot.workers import Supervisor, run_workers
 from storage.crm_import import load_crm
 from tests.conftest import make_settings

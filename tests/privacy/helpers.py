@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.support import desk
+from bot.support import texts
+from dialogs.steps import ticket_files
 from dialogs.steps import tickets as steps
 from tests.bot.harness import Customer, RunningBot
 from tests.support.helpers import EMAIL, NIP, register, t
@@ -58,9 +59,9 @@ async def walk_and_file(bot: RunningBot, alice: Customer) -> Footprint:
         photo["message"]["photo"][-1]["file_id"],
         log["message"]["document"]["file_id"],
     }
-    await alice.press(t(bot, steps.CONTINUE, locale))
+    await alice.press(t(bot, ticket_files.CONTINUE, locale))
     filed = await alice.send(", ".join(CC))
-    assert filed == [t(bot, desk.FILED, locale, number=1, title=TITLE)]
+    assert filed == [t(bot, texts.FILED, locale, number=1, title=TITLE)]
     await alice.send(f"/human {HUMAN_REASON}")
     return footprint
 

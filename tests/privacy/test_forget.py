@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import privacy as office
-from bot.support import desk
+from bot.support import texts
 from dialogs import privacy
 from tests.bot.harness import Customer, RunningBot
 from tests.privacy.helpers import (
@@ -116,7 +116,7 @@ async def mydata_then_forget(tmp_path: Path, redis_url: str | None, **settings: 
 
         assert await forget(bot, alice) == [t(bot, office.FORGOTTEN, "pl")]
         erased = [m["text"] for m in group_texts(bot)[-2:]]
-        assert erased == [t(bot, desk.GROUP_ERASED, "en", number=n) for n in (1, 2)]
+        assert erased == [t(bot, texts.GROUP_ERASED, "en", number=n) for n in (1, 2)]
         await check_nothing_left(bot, footprint, redis_url)
 
         async with bot.app.db.connect() as connection:  # anonymised, for the statistics

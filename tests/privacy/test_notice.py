@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import flows
+from bot.cli.actions import flows
 from dialogs.flow import FLOWS_DIR, FlowRegistry, load_flow
 from dialogs.render import render
 from dialogs.steps.privacy import notice

@@ -30,7 +30,8 @@ from storage.keys import KeyBuilder
 from storage.models import Base
 from storage.redis_cluster import open_client
 from storage.redis_state import RedisStateStore
-from storage.sql_state import SqlStateStore, configure_sqlite
+from storage.sql_state import SqlStateStore
+from storage.sqlite import configure_sqlite
 from tests.chaos.harness import NEEDS_REDIS_SERVER
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

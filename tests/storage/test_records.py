@@ -16,7 +16,7 @@ from dialogs.ports import HumanRequest, RecordLookup, RequestRecorder, TokenStor
 from storage.crm_import import parse_crm, store_rows
 from storage.hot_sql import AsyncpgPath, hot_path
 from storage.models import HumanRequestRow
-from storage.records import SqlRecords, TokenInfo, parse_key
+from storage.records import SqlRecords, TokenInfo
 
 from .records_fixtures import Database, db_fixture, engine_fixture  # noqa: F401 - fixtures
 
@@ -72,7 +72,7 @@ def test_implements_the_ports(records: SqlRecords) -> None:
 
 
 def test_parse_key_inverts_str() -> None:
-    assert parse_key(str(KEY)) == KEY
+    assert ConversationKey.parse(str(KEY)) == KEY
 
 
 # -- matching ----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from dialogs.events import ConversationKey
 from dialogs.ports import DUPLICATE, Snapshot, StateStore
-from storage.sql_state import SEEN_UPDATES, SqlStateStore, configure_sqlite
+from storage.sql_state import SEEN_UPDATES, SqlStateStore
+from storage.sqlite import configure_sqlite
 
 from .conftest import KEY, POSTGRES_URL, SQL_BACKENDS, apply_once, backend, decode
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import html
 import re
 
+from bot.channels.telegram.render import TELEGRAM_TEXT_LIMIT, fit
 from bot.support.card import card
-from bot.telegram.render import TELEGRAM_TEXT_LIMIT, fit
 from dialogs.events import ConversationKey
 from dialogs.i18n import Catalogs
 from dialogs.ports import TicketKind, TicketStatus
-from storage.tickets import TicketRecord
+from storage.ticket_records import TicketRecord
 
 
 def ticket(description: str) -> TicketRecord:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.support import desk
+from bot.support import texts
 from dialogs import commands, help_ticket
 from storage.tickets import SqlTickets
 from tests.bot.harness import Customer, running_bot
@@ -37,10 +37,10 @@ async def test_the_talk_to_a_person_button_files_a_titled_ticket(
             t(help_ticket.HUMAN_PAUSED, locale)
         ]
         (topic,) = bot.api.calls_to("createForumTopic")
-        assert topic.params["name"] == f"#1 {desk.HELP_TITLE}"  # SUPPORT_LOCALE is en
+        assert topic.params["name"] == f"#1 {texts.HELP_TITLE}"  # SUPPORT_LOCALE is en
         ticket = await SqlTickets(bot.app.db).record(number=1)
         assert ticket is not None
-        assert ticket.title == desk.HELP_TITLE
+        assert ticket.title == texts.HELP_TITLE
         dialogue = await SqlTickets(bot.app.db).entries(ticket.ref)
         assert all(entry.text for entry in dialogue)  # no empty first entry
 
@@ -64,7 +64,7 @@ async def test_after_human_mid_flow_messages_reach_the_agent_and_the_question_co
         assert pressable(alice) == [back]  # the text names the button: it carries it
 
         question = "My e-mail changed, which one do I give?"
-        assert await alice.send(question) == [t(desk.SENT, locale, number=1)]  # not the step's
+        assert await alice.send(question) == [t(texts.SENT, locale, number=1)]  # not the step's
         (topic,) = bot.api.calls_to("createForumTopic")
         thread = int(topic.result["message_thread_id"])
         in_topic = [m["text"] for m in group_texts(bot) if m.get("message_thread_id") == thread]
@@ -108,4 +108,4 @@ async def test_human_with_no_flow_running_sends_what_follows_to_the_ticket(
         bob = bot.customer(language_code="hu")
         assert await bob.send("/human") == [t(help_ticket.HUMAN_WRITE, "hu")]
         assert pressable(bob) == []
-        assert await bob.send("Segítség kellene") == [t(desk.SENT, "hu", number=1)]
+        assert await bob.send("Segítség kellene") == [t(texts.SENT, "hu", number=1)]

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.support import card, desk
+from bot.support import card, texts
 from dialogs import commands
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import LANGUAGE_NAMES
 from dialogs.steps import ticket_dialogue as dialogue
+from dialogs.steps import ticket_files
 from dialogs.steps import tickets as steps
 from tests.bot.harness import Customer, RunningBot
 from tests.support.helpers import GROUP, Agent, copies_to, group_texts, register, support_bot, t
@@ -46,20 +47,26 @@ async def file_first_ticket(bot: RunningBot, alice: Customer) -> None:
     assert await alice.send(HOSTILE_TEXT) == [t(bot, flow_text("files"), locale)]
 
     photo = await alice.deliver(bot.api.photo(alice.user_id, language_code=locale))
-    assert photo == [t(bot, steps.FILE_RECEIVED, locale, name=t(bot, steps.PHOTO, locale))]
+    assert photo == [
+        t(bot, ticket_files.FILE_RECEIVED, locale, name=t(bot, ticket_files.PHOTO, locale))
+    ]
     log = bot.api.document(alice.user_id, "router.log", "text/plain", 2048, language_code=locale)
-    assert await alice.deliver(log) == [t(bot, steps.FILE_RECEIVED, locale, name="router.log")]
+    assert await alice.deliver(log) == [
+        t(bot, ticket_files.FILE_RECEIVED, locale, name="router.log")
+    ]
     huge = bot.api.document(alice.user_id, "dump.bin", "application/octet-stream", 25 * MB)
     refused = await alice.deliver(huge)
     size = "25.0" if locale == "en" else "25,0"  # Babel's number format
-    assert refused == [t(bot, steps.FILE_TOO_BIG, locale, size=size, limit=20)]
+    assert refused == [t(bot, ticket_files.FILE_TOO_BIG, locale, size=size, limit=20)]
 
-    assert await alice.press(t(bot, steps.CONTINUE, locale)) == [t(bot, flow_text("cc"), locale)]
+    assert await alice.press(t(bot, ticket_files.CONTINUE, locale)) == [
+        t(bot, flow_text("cc"), locale)
+    ]
     assert await alice.send("boss@, nope") == [
         t(bot, steps.CC_INVALID, locale, invalid="boss@, nope")
     ]
     filed = await alice.send("Boss@Example.com, it@example.com")
-    assert filed == [t(bot, desk.FILED, locale, number=1, title=HOSTILE_TITLE)]
+    assert filed == [t(bot, texts.FILED, locale, number=1, title=HOSTILE_TITLE)]
 
 
 def check_topic_and_card(bot: RunningBot, locale: str) -> int:
@@ -102,59 +109,59 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         assert alice.read_new() == [
             t(
                 bot,
-                desk.AGENT_REPLY,
+                texts.AGENT_REPLY,
                 locale,
                 number=1,
                 title=HOSTILE_TITLE,
                 text="Please update the firmware",
             )
         ]
-        await bot.app.effects.outbox.drain()  # the answer, by e-mail, to the CC list
+        await bot.app.effects.courier.drain()  # the answer, by e-mail, to the CC list
         copies = [(m.to, subject, body) for m, subject, body in bot.delivery.sent]
         assert [to for to, _, _ in copies] == ["boss@example.com", "it@example.com"]
         expected = t(
             bot,
-            desk.CC_BODY,
+            texts.CC_BODY,
             locale,
             number=1,
             title=HOSTILE_TITLE,
             text="Please update the firmware",
         )
         assert all(html.unescape(expected) == body for _, _, body in copies)
-        subject = html.unescape(t(bot, desk.CC_SUBJECT, locale, number=1, title=HOSTILE_TITLE))
+        subject = html.unescape(t(bot, texts.CC_SUBJECT, locale, number=1, title=HOSTILE_TITLE))
         assert all(got == subject for _, got, _ in copies)
         await agent.send_file(
             file_name="fw.bin", caption="v2 <new>", thread_id=thread, is_topic=True
         )
         (to_alice,) = copies_to(bot, alice.user_id)
         assert to_alice["from_chat_id"] == GROUP
-        header = t(bot, desk.AGENT_FILE, locale, number=1)
+        header = t(bot, texts.AGENT_FILE, locale, number=1)
         assert to_alice["caption"] == f"{header}\n\nv2 &lt;new&gt;"
 
         # The customer's follow-ups reach the same topic.
-        assert await alice.send("Updated & rebooted") == [t(bot, desk.SENT, locale, number=1)]
+        assert await alice.send("Updated & rebooted") == [t(bot, texts.SENT, locale, number=1)]
         follow_up = group_texts(bot)[-1]
         assert follow_up["message_thread_id"] == thread
         assert "Updated &amp; rebooted" in follow_up["text"]
         screenshot = bot.api.photo(alice.user_id, language_code=locale)
-        assert await alice.deliver(screenshot) == [t(bot, desk.SENT, locale, number=1)]
+        assert await alice.deliver(screenshot) == [t(bot, texts.SENT, locale, number=1)]
         assert copies_to(bot, GROUP)[-1]["message_thread_id"] == thread
 
         # The agent closes; writing into the closed ticket offers to reopen it.
         await agent.say("/close", thread_id=thread, is_topic=True)
         assert alice.read_new() == [
-            t(bot, desk.CLOSED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
+            t(bot, texts.CLOSED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
         ]
         assert group_texts(bot)[-1]["text"] == t(
-            bot, desk.GROUP_CLOSED, "en", number=1, name="Dana"
+            bot, texts.GROUP_CLOSED, "en", number=1, name="Dana"
         )
         assert await alice.send("Broken again") == [t(bot, dialogue.CLOSED_OFFER, locale, number=1)]
         assert await alice.press(t(bot, dialogue.REOPEN, locale)) == [
             t(bot, dialogue.REOPENED, locale, number=1),
-            t(bot, desk.SENT, locale, number=1),
+            t(bot, texts.SENT, locale, number=1),
         ]
         notes = [m["text"] for m in group_texts(bot)[-2:]]
-        assert notes[0] == t(bot, desk.GROUP_CUSTOMER_REOPENED, "en", number=1)
+        assert notes[0] == t(bot, texts.GROUP_CUSTOMER_REOPENED, "en", number=1)
         assert "Broken again" in notes[1]
 
         # A second ticket; /tickets lists newest first; a ticket's dialogue is newest on top.
@@ -162,7 +169,7 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         await alice.press(t(bot, steps.NOTHING_SPECIFIC, locale))
         await alice.send("Invoice question")
         await alice.send("Where is my invoice?")
-        await alice.press(t(bot, steps.CONTINUE, locale))
+        await alice.press(t(bot, ticket_files.CONTINUE, locale))
         await alice.press(t(bot, steps.SKIP, locale))
         assert await alice.send("/tickets") == [t(bot, dialogue.LIST, locale)]
         labels = [b["text"] for b in alice.keyboard]
@@ -181,10 +188,10 @@ async def test_a_ticket_in_a_forum_topic_both_ways(
         assert await alice.press(t(bot, dialogue.CLOSE, locale)) == [
             t(bot, dialogue.CLOSED_BY_YOU, locale, number=1)
         ]
-        assert group_texts(bot)[-1]["text"] == t(bot, desk.GROUP_CUSTOMER_CLOSED, "en", number=1)
+        assert group_texts(bot)[-1]["text"] == t(bot, texts.GROUP_CUSTOMER_CLOSED, "en", number=1)
         await agent.say("/reopen", thread_id=thread, is_topic=True)
         assert alice.read_new() == [
-            t(bot, desk.REOPENED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
+            t(bot, texts.REOPENED_BY_AGENT, locale, number=1, title=HOSTILE_TITLE)
         ]
 
         async with bot.app.db.connect() as connection:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.support import card, desk
+from bot.support import card, texts
 from dialogs import help_ticket
 from dialogs.effects import RecordHuman
 from dialogs.events import ConversationKey
-from dialogs.ports import HumanRequest
+from dialogs.ports import HumanRequest, TicketKind
+from dialogs.steps import ticket_files
 from dialogs.steps import tickets as steps
 from tests.support.helpers import GROUP, NIP, Agent, group_texts, register, support_bot, t
 
@@ -26,9 +27,9 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         await alice.press(t(bot, steps.NOTHING_SPECIFIC, "de"))
         await alice.send("No login")
         await alice.send("The portal says & <error>")
-        await alice.press(t(bot, steps.CONTINUE, "de"))
+        await alice.press(t(bot, ticket_files.CONTINUE, "de"))
         assert await alice.press(t(bot, steps.SKIP, "de")) == [
-            t(bot, desk.FILED, "de", number=1, title="No login")
+            t(bot, texts.FILED, "de", number=1, title="No login")
         ]
         assert not bot.api.calls_to("createForumTopic")  # getChat said: not a forum
         (card_message,) = group_texts(bot)
@@ -43,7 +44,7 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         agent = Agent(bot)
         await agent.say("Which browser?", reply_to=card_id)
         assert alice.read_new() == [
-            t(bot, desk.AGENT_REPLY, "de", number=1, title="No login", text="Which browser?")
+            t(bot, texts.AGENT_REPLY, "de", number=1, title="No login", text="Which browser?")
         ]
         twice = bot.api.group_message(
             GROUP, agent.user_id, "Version?", first_name=agent.name, reply_to=card_id
@@ -51,9 +52,9 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         await agent.deliver(twice)
         await bot.transport.process_json(twice)  # a webhook redelivers it: relayed once
         assert alice.read_new() == [
-            t(bot, desk.AGENT_REPLY, "de", number=1, title="No login", text="Version?")
+            t(bot, texts.AGENT_REPLY, "de", number=1, title="No login", text="Version?")
         ]
-        assert await alice.send("Firefox") == [t(bot, desk.SENT, "de", number=1)]
+        assert await alice.send("Firefox") == [t(bot, texts.SENT, "de", number=1)]
         follow_up = [c for c in bot.api.calls_to("sendMessage") if c.params["chat_id"] == GROUP][-1]
         assert "Firefox" in follow_up.params["text"]
         assert follow_up.params["reply_parameters"]["message_id"] == card_id
@@ -62,7 +63,7 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
         assert alice.read_new() == [
             t(
                 bot,
-                desk.AGENT_REPLY,
+                texts.AGENT_REPLY,
                 "de",
                 number=1,
                 title="No login",
@@ -70,7 +71,7 @@ async def test_a_plain_group_threads_replies_on_the_card(tmp_path: Path) -> None
             )
         ]
         await agent.say("/close", reply_to=card_id)
-        assert alice.read_new() == [t(bot, desk.CLOSED_BY_AGENT, "de", number=1, title="No login")]
+        assert alice.read_new() == [t(bot, texts.CLOSED_BY_AGENT, "de", number=1, title="No login")]
         await agent.say("unrelated chatter in the group")  # no ticket: nothing happens
         assert alice.read_new() == []
 
@@ -86,7 +87,7 @@ async def test_human_from_inside_a_flow_opens_a_help_ticket(tmp_path: Path, app_
         (topic,) = bot.api.calls_to("createForumTopic")
         assert topic.params["name"] == "#1 my <e-mail> changed"
         body = group_texts(bot)[0]["text"]
-        assert card.KINDS[desk.TicketKind.HELP] in body
+        assert card.KINDS[TicketKind.HELP] in body
         assert "test-register" in body  # the flow
         assert "<b>Step:</b> email" in body  # where the customer was
         assert "Български" in body
@@ -109,7 +110,7 @@ async def test_human_from_inside_a_flow_opens_a_help_ticket(tmp_path: Path, app_
         assert bob.read_new() == [
             t(
                 bot,
-                desk.AGENT_REPLY,
+                texts.AGENT_REPLY,
                 "bg",
                 number=1,
                 title="my <e-mail> changed",
@@ -135,7 +136,7 @@ async def test_a_callback_request_shows_its_two_day_deadline(tmp_path: Path) -> 
         # The hu flow's callback branch emits this effect after its turn commits.
         await bot.app.effects.run((RecordHuman(request),))
         body = group_texts(bot)[0]["text"]
-        assert card.KINDS[desk.TicketKind.CALLBACK] in body
+        assert card.KINDS[TicketKind.CALLBACK] in body
         assert f"<b>{card.CALL_BACK_BY}:</b> {card.moment(created + 2 * DAY, 'en')}" in body
         assert "+36 30 123 4567" in body
         assert "Kárbejelentés &lt;sürgős&gt;" in body

@@ -16,13 +16,13 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.app import App, TerminalChannel, build_app
+from bot.app import App, TerminalSetup, build_app
+from bot.channels.terminal import TerminalChat
 from bot.config import Settings
 from bot.delivery import DevelopmentDelivery
-from bot.links import add_link_routes
-from bot.pages.guard import Limits
-from bot.terminal import TerminalChat
-from bot.web import serving, web_app_for
+from bot.web.links import add_link_routes
+from bot.web.pages.guard import PageLimits
+from bot.web.server import serving, web_app_for
 from dialogs.events import ConversationKey, Event, EventKind
 from dialogs.flow import FLOWS_DIR, load_flow
 from dialogs.i18n import Catalogs
@@ -98,7 +98,7 @@ class PageBed:
 
 @asynccontextmanager
 async def page_bed(
-    settings: Settings, flows: Path, clock: Clock, limits: Limits | None = None
+    settings: Settings, flows: Path, clock: Clock, limits: PageLimits | None = None
 ) -> AsyncIterator[PageBed]:
     delivery = DevelopmentDelivery(Catalogs(), echo=lambda _line: None)
     lines: list[str] = []
@@ -107,7 +107,7 @@ async def page_bed(
         delivery=delivery,
         clock=clock,
         flows_dir=flows,
-        channel=TerminalChannel(out=lines.append),
+        channel=TerminalSetup(out=lines.append),
     )
     bed = PageBed(app, "")
     bed.lines = lines

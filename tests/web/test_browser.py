@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from bot import passwords
-from bot.pages.password import SAVED_TITLE
-from bot.passwords import SecretHasher
-from bot.web import serving, web_app_for
+from bot.web import passwords
+from bot.web.pages.password import SAVED_TITLE
+from bot.web.passwords import SecretHasher
+from bot.web.server import serving, web_app_for
 from dialogs.i18n import Catalogs
 from dialogs.render import render
 from dialogs.replies import Text, say_n
@@ -66,7 +66,7 @@ async def walk_to_the_link(bot: RunningBot, user: int, locale: str) -> str:
     await alice.send("/start")
     await alice.send("175074752")
     await alice.send("demo@example.com")
-    await bot.app.effects.outbox.drain()  # mails leave in the background
+    await bot.app.effects.courier.drain()  # mails leave in the background
     mail = bot.delivery.sent[-1][0]
     await alice.send(str(mail.params["code"]))
     return alice.link()

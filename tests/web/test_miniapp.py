@@ -5,7 +5,7 @@ do: the page is opened with ``#tgWebAppData=<initData>&tgWebAppThemeParams=<them
 client's bridge ``window.TelegramWebviewProxy.postEvent`` is a recorder (Telegram for Android
 and iOS inject exactly that object); a press on the main button is Telegram's
 ``Telegram.WebView.receiveEvent("main_button_pressed")``. The initData is signed here the way
-Telegram documents it, independently of bot/pages/miniapp.py.
+Telegram documents it, independently of bot/web/pages/miniapp.py.
 Screenshots: tests/artifacts/pages/miniapp-*.png.
 """
 
@@ -21,8 +21,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from bot.pages.miniapp import REFUSED
-from bot.pages.password import SAVE, SAVED_TITLE
+from bot.web.pages.miniapp import REFUSED
+from bot.web.pages.password import SAVE, SAVED_TITLE
 from dialogs.i18n import Catalogs
 from storage.accounts import SqlAccounts
 from tests.conftest import make_settings

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from bot import passwords
-from bot.pages import password, pin
-from bot.pages.guard import Limits
+from bot.web import passwords
+from bot.web.pages import password, pin
+from bot.web.pages.guard import PageLimits
 from dialogs import durations
 from dialogs.i18n import Catalogs
 from dialogs.render import render
@@ -97,7 +97,7 @@ async def test_a_rate_limited_pin_page_speaks_the_tokens_language(
 ) -> None:
     flows = write_test_flows(tmp_path / "flows")
     settings = make_settings(tmp_path, portal_handoff_url="https://portal.example.com/in")
-    limits = Limits(per_token=1, per_address=50, window=600)
+    limits = PageLimits(per_token=1, per_address=50, window=600)
     async with page_bed(settings, flows, Clock(), limits) as bed:
         page = await english_browser(browser)
         await page.goto(bed.local(await bed.start("pin-page", user=4, locale="kk")))

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.pages.guard import Limits
+from bot.web.pages.guard import PageLimits
 from storage.accounts import SqlAccounts
 from tests.conftest import make_settings
 from tests.web.helpers import Clock, PageBed, page_bed, write_test_flows
@@ -40,7 +40,7 @@ async def post(session: aiohttp.ClientSession, url: str, **form: str) -> tuple[i
 @pytest.fixture
 async def bed(tmp_path: Path):  # type: ignore[no-untyped-def]
     flows = write_test_flows(tmp_path / "flows")
-    limits = Limits(per_token=4, per_address=8, window=600)
+    limits = PageLimits(per_token=4, per_address=8, window=600)
     settings = make_settings(tmp_path, portal_handoff_url=PORTAL)
     async with page_bed(settings, flows, Clock(), limits) as bed:
         yield bed

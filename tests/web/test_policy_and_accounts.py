@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.passwords import RULE_LENGTH, TOO_LONG, CommonPasswords, SecretHasher, problems
-from bot.pin import generate_pin, pin_pdf, pin_problems
+from bot.web.passwords import RULE_LENGTH, TOO_LONG, CommonPasswords, SecretHasher, problems
+from bot.web.pin import generate_pin, pin_pdf, pin_problems
 from dialogs.flow import load_flow
 from dialogs.steps.handoff import Handoff, PasswordPolicy, PinPolicy, token_hash
 from storage.accounts import MAX_PIN_FAILURES, PinCheck, SqlAccounts

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from bot.pages.guard import Limits
+from bot.web.pages.guard import PageLimits
 from tests.conftest import make_settings
 from tests.web.helpers import FINISHED_TEXT, Clock, page_bed, write_test_flows
 
@@ -80,7 +80,7 @@ async def test_a_page_token_cannot_be_redeemed_and_a_portal_token_opens_no_page(
 async def test_redeem_calls_are_limited_per_address(tmp_path: Path) -> None:
     flows = write_test_flows(tmp_path / "flows")
     settings = make_settings(tmp_path, portal_handoff_url=PORTAL, portal_handoff_secret=SECRET)
-    limits = Limits(per_token=3, per_address=3, window=600)
+    limits = PageLimits(per_token=3, per_address=3, window=600)
     async with page_bed(settings, flows, Clock(), limits) as bed:
         statuses = [(await redeem(bed.base_url, "guess", "guess"))[0] for _ in range(4)]
     assert statuses == [401, 401, 401, 429]

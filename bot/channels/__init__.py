@@ -1,0 +1,1 @@
+"""The messaging apps, one package each, behind one small interface (:mod:`bot.channels.base`)."""

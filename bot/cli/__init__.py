@@ -1,0 +1,1 @@
+"""``onboard``, the command line: argument parsing (:mod:`.main`) and what each command does."""

@@ -1,0 +1,1 @@
+"""Operations: metrics, health checks, logs, what each turn records, the funnel."""
