@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
 from bot.outbox import IN_BACKGROUND
-from storage.redis_state import Lane
+from storage.redis_lane import Lane
 
 
 class RoundTrips:

@@ -23,7 +23,7 @@ from bench.place import WEBHOOK_SECRET, Place, flush
 from bench.server import PIN_PREFIX
 from dialogs.events import ConversationKey
 from storage.keys import KeyBuilder
-from storage.redis_state import waiting_client
+from storage.redis_lane import waiting_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/telegram/webhook"

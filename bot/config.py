@@ -60,7 +60,9 @@ class Settings(WhatsAppSettings):
     )
     portal_handoff_url: str | None = Field(None, description="Company portal that redeems links")
     portal_handoff_secret: SecretStr | None = Field(None, description="Portal's redeem secret")
-    redis_url: str | None = Field(None, description="Redis for conversation state; unset = SQL")
+    redis_url: str | None = Field(
+        None, description="Redis (redis://) or a Redis Cluster (redis+cluster://); unset = SQL"
+    )
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the records")
     database_pooling: Literal["session", "transaction"] = Field(
         "session", description="transaction: behind PgBouncer's pool_mode=transaction"
@@ -178,6 +180,15 @@ class Settings(WhatsAppSettings):
     def _networks(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        from storage.redis_cluster import check_redis_url  # noqa: PLC0415 - redis only when set
+
+        if value:
+            check_redis_url(value)
+        return value or None
 
     @field_validator("database_url")
     @classmethod

@@ -19,12 +19,14 @@ import secrets
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
 from storage.models import SendLimitRow
-from storage.redis_state import Lane, Script, waiting_client
+from storage.redis_cluster import open_client, router_for
+from storage.redis_scripts import Script
 
 # KEYS: the subject's sorted set. ARGV: now, window, limit, a unique member.
 # Returns "0" when the send is recorded, else the seconds until a slot frees up.
@@ -48,20 +50,22 @@ _ACQUIRE = Script(_ACQUIRE_LUA)
 class RedisSendLimiter:
     """:class:`dialogs.ports.SendLimiter` on Redis (a sorted set of send times per subject)."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "ob:limit:") -> None:
+    def __init__(self, redis: Redis | RedisCluster, *, prefix: str = "ob:limit:") -> None:
         self._redis = redis
         self._prefix = prefix
-        # One pipelined connection (the state store's Lane): concurrent sends share writes,
-        # and a call costs a fraction of redis-py's client path (9% of the bot's CPU in
-        # ``python -m bench --profile`` when the cap went through it).
-        self._lane = Lane(redis)
+        # One pipelined connection (the state store's Lane; on a cluster, one per primary):
+        # concurrent sends share writes, and a call costs a fraction of redis-py's client
+        # path (9% of the bot's CPU in ``python -m bench --profile`` when the cap went
+        # through it).
+        self._router = router_for(redis, 1)
 
     @classmethod
     def from_url(cls, url: str, *, max_connections: int = 32) -> RedisSendLimiter:
-        """A limiter owning its client (see :func:`storage.redis_state.waiting_client`: with
+        """A limiter owning its client (see :func:`storage.redis_lane.waiting_client`: with
         redis-py's default pool the courier's sends hit ``MaxConnectionsError`` at 200
-        customers in flight before the cap had a lane)."""
-        return cls(waiting_client(url, max_connections))
+        customers in flight before the cap had a lane; a cluster URL: see
+        :func:`storage.redis_cluster.open_client`)."""
+        return cls(open_client(url, max_connections))
 
     async def prepare(self) -> None:
         await self._redis.script_load(_ACQUIRE_LUA)
@@ -69,11 +73,11 @@ class RedisSendLimiter:
     async def acquire(self, subject: str, *, now: float, limit: int, window: float) -> float:
         member = f"{now!r}:{secrets.token_hex(4)}"
         args = (repr(now), repr(float(window)), limit, member)
-        reply: Any = await self._lane.script(_ACQUIRE, [self._prefix + subject], *args)
+        reply: Any = await self._router.script(_ACQUIRE, [self._prefix + subject], *args)
         return max(0.0, float(reply))
 
     async def close(self) -> None:
-        await self._lane.close()
+        await self._router.close()
         await self._redis.aclose()
 
 

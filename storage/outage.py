@@ -13,7 +13,13 @@ from asyncpg.exceptions import (
     OperatorInterventionError,
     PostgresConnectionError,
 )
-from redis.exceptions import BusyLoadingError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    MasterDownError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -23,6 +29,10 @@ _OUTAGES = (
     RedisConnectionError,
     RedisTimeoutError,
     BusyLoadingError,
+    ClusterDownError,  # a Redis Cluster without a primary for a slot (a failover under way)
+    MasterDownError,
+    SlotNotCoveredError,
+    TryAgainError,  # a slot's migration longer than the router waits
     OperationalError,
     InterfaceError,
     PoolTimeout,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -15,6 +16,9 @@ from redis.asyncio import Redis
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from tests.cluster.redis_cluster import Cluster
 
 APP_REDIS_URL = os.environ.get("TEST_APP_REDIS_URL", "redis://127.0.0.1:6379/14")
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -25,6 +29,16 @@ STORES = ("redis", "embedded")
 def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Settings read .env from the working directory; tests must not."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[Cluster]:
+    """A real Redis Cluster on loopback (3 primaries, a replica each), one per test session:
+    started by the first test that asks for it (marker ``cluster``), stopped at the end."""
+    from tests.cluster.redis_cluster import redis_cluster as started
+
+    with started(replicas=1) as cluster:
+        yield cluster
 
 
 @pytest.fixture

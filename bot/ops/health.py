@@ -48,10 +48,10 @@ class Readiness:
 
     async def _redis_problem(self, url: str) -> str | None:
         if self._redis is None:
-            from redis.asyncio import Redis  # noqa: PLC0415 - only when configured
+            from storage.redis_cluster import open_client  # noqa: PLC0415 - only when configured
 
-            self._redis = Redis.from_url(
-                url, socket_timeout=CHECK_TIMEOUT, socket_connect_timeout=CHECK_TIMEOUT
+            self._redis = open_client(
+                url, 1, socket_timeout=CHECK_TIMEOUT, socket_connect_timeout=CHECK_TIMEOUT
             )
         try:
             await asyncio.wait_for(self._redis.ping(), CHECK_TIMEOUT)

@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 300
 EXCEPTIONS = {
     "bot/dispatch.py": "reworked for exactly-once delivery on its own branch; split there",
-    "storage/redis_state.py": "split for Redis Cluster on its own branch",
 }
 
 

@@ -18,6 +18,8 @@ from dialogs.state import ConversationState, Status
 from storage.limits import SqlSendLimiter
 from storage.models import GuestCodeRow, InvitationRow
 from storage.tickets import SqlTickets
+from tests.chaos.harness import NEEDS_REDIS_SERVER
+from tests.cluster.redis_cluster import Cluster
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.privacy
@@ -145,6 +147,21 @@ async def test_retention_on_redis_and_sqlite(tmp_path: Path, app_redis: str) -> 
         await walk_retention(app)
     finally:
         await app.close()
+
+
+@pytest.mark.cluster
+@NEEDS_REDIS_SERVER
+async def test_retention_on_a_redis_cluster(tmp_path: Path, redis_cluster: Cluster) -> None:
+    """Finished conversations and old owed items are found on every primary (SCAN of each,
+    the owed index of every bucket)."""
+    redis_cluster.flush()
+    settings = make_settings(tmp_path, redis_url=redis_cluster.url, **RETAIN)
+    app = await build_app(settings, clock=lambda: NOW)
+    try:
+        await walk_retention(app)
+    finally:
+        await app.close()
+        redis_cluster.flush()
 
 
 async def test_retention_on_the_embedded_store_and_postgresql(

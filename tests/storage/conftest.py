@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -29,15 +28,19 @@ from dialogs.events import ConversationKey
 from dialogs.ports import CommitResult, StateStore
 from storage.keys import KeyBuilder
 from storage.models import Base
+from storage.redis_cluster import open_client
 from storage.redis_state import RedisStateStore
 from storage.sql_state import SqlStateStore
 from storage.sqlite import configure_sqlite
+from tests.chaos.harness import NEEDS_REDIS_SERVER
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("redis", "sqlite", "postgres")
+# The contract on a Redis Cluster too (marker ``cluster``: it starts one, see tests/conftest.py)
+CLUSTER = pytest.param("cluster", marks=[pytest.mark.cluster, NEEDS_REDIS_SERVER])
 SQL_BACKENDS = ("sqlite", "postgres")
 
 STATE_TABLES: list[Table] = [
@@ -69,12 +72,12 @@ class Backend:
         return KeyBuilder(prefix=self.key_prefix)
 
 
-async def _delete_redis_keys(prefix: str) -> None:
-    client = Redis.from_url(REDIS_URL)
+async def _delete_redis_keys(prefix: str, url: str = REDIS_URL) -> None:
+    client = open_client(url, 4)
     try:
         keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
         if keys:
-            await client.delete(*keys)
+            await client.delete(*keys)  # on a cluster: one DEL per slot
     finally:
         await client.aclose()
 
@@ -101,14 +104,16 @@ async def _drop_tables(url: str, schema: str, **engine_options: Any) -> None:
 
 
 @asynccontextmanager
-async def backend(kind: str, tmp_path: Path) -> AsyncIterator[Backend]:
-    """A clean, private backend of ``kind``, cleaned up afterwards."""
+async def backend(kind: str, tmp_path: Path, cluster_url: str = "") -> AsyncIterator[Backend]:
+    """A clean, private backend of ``kind``, cleaned up afterwards (``cluster``: on the
+    Redis Cluster at ``cluster_url``)."""
     tag = f"state_test_{secrets.token_hex(6)}"
-    if kind == "redis":
+    if kind in ("redis", "cluster"):
+        url = cluster_url if kind == "cluster" else REDIS_URL
         try:
-            yield Backend(kind, REDIS_URL, key_prefix=tag)
+            yield Backend(kind, url, key_prefix=tag)
         finally:
-            await _delete_redis_keys(tag)
+            await _delete_redis_keys(tag, url)
     elif kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / f'{tag}.db'}"
         await _create_tables(url)
@@ -127,7 +132,7 @@ async def backend(kind: str, tmp_path: Path) -> AsyncIterator[Backend]:
 @asynccontextmanager
 async def open_store(where: Backend, **options: Any) -> AsyncIterator[StateStore]:
     """A store on ``where`` that owns (and finally closes) its client or engine."""
-    if where.kind == "redis":
+    if where.kind in ("redis", "cluster"):
         redis_store = RedisStateStore.from_url(
             where.url, key_builder=where.key_builder(), **options
         )
@@ -147,12 +152,16 @@ async def open_store(where: Backend, **options: Any) -> AsyncIterator[StateStore
         await engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=[*BACKENDS, CLUSTER])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
     """The contract's subject, once per backend; ``@pytest.mark.store_options`` tunes it."""
     marker = request.node.get_closest_marker("store_options")
     options: dict[str, Any] = {"ttl_seconds": 60, **(marker.kwargs if marker else {})}
-    async with backend(request.param, tmp_path) as where, open_store(where, **options) as subject:
+    url = request.getfixturevalue("redis_cluster").url if request.param == "cluster" else ""
+    async with (
+        backend(request.param, tmp_path, url) as where,
+        open_store(where, **options) as subject,
+    ):
         yield subject
 
 

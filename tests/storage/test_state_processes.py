@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import BACKENDS, KEY, Backend, apply_once, backend, decode, open_store
+from .conftest import BACKENDS, CLUSTER, KEY, Backend, apply_once, backend, decode, open_store
 
 SHARED = list(range(50, 150))
 IDS_A = SHARED + list(range(50))
@@ -75,9 +75,12 @@ def _run_pair(where: Backend) -> dict[str, list[int]]:
     return outcomes
 
 
-@pytest.mark.parametrize("kind", BACKENDS)
-async def test_two_processes_apply_every_update_once(kind: str, tmp_path: Path) -> None:
-    async with backend(kind, tmp_path) as where:
+@pytest.mark.parametrize("kind", [*BACKENDS, CLUSTER])
+async def test_two_processes_apply_every_update_once(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("redis_cluster").url if kind == "cluster" else ""
+    async with backend(kind, tmp_path, url) as where:
         applied = await asyncio.to_thread(_run_pair, where)
         async with open_store(where, ttl_seconds=600) as store:
             snapshot = await store.begin(KEY, None)

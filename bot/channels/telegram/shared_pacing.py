@@ -31,11 +31,13 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from bot.channels.telegram.ratelimit import PacingUnavailable, Sleep, TelegramLimits
 from bot.ops import metrics
-from storage.redis_state import Lane, Script, waiting_client
+from storage.redis_cluster import open_client, router_for
+from storage.redis_scripts import Script
 
 # KEYS: bot calendar, bot hold, [chat bucket, chat hold]. ARGV: kind (n: no chat, p: private,
 # g: group), the bot's spacing, then p: spacing, burst; g: limit, period (with slack).
@@ -114,7 +116,7 @@ class SharedPacer:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: Redis | RedisCluster,
         bot_id: int,
         limits: TelegramLimits | None = None,
         *,
@@ -123,7 +125,7 @@ class SharedPacer:
     ) -> None:
         self.limits = limits or TelegramLimits()
         self._redis = redis
-        self._lane = Lane(redis)
+        self._router = router_for(redis, 1)  # a cluster: the lane of the bot's slot
         self._sleep = sleep
         self._base = f"{prefix}{{{bot_id}}}:"
         self.waited = 0.0  # total seconds messages spent waiting (for logs and tests)
@@ -138,7 +140,7 @@ class SharedPacer:
         max_connections: int = 8,
     ) -> SharedPacer:
         """A pacer owning its client (closed by :meth:`close`)."""
-        return cls(waiting_client(url, max_connections), bot_id, limits)
+        return cls(open_client(url, max_connections), bot_id, limits)
 
     async def reserve(self, chat_id: int | str | None) -> float:
         """Book the message's send time in the chat and in the bot's calendar; the wait."""
@@ -173,10 +175,10 @@ class SharedPacer:
 
     async def _script(self, script: Script, keys: list[str], *args: str) -> Any:
         try:
-            return await self._lane.script(script, keys, *args)
+            return await self._router.script(script, keys, *args)
         except (RedisError, OSError) as exc:
             raise PacingUnavailable(f"Telegram's shared pacing: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
-        await self._lane.close()
+        await self._router.close()
         await self._redis.aclose()
