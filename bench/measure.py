@@ -44,13 +44,13 @@ class RoundTrips:
 
     @contextmanager
     def _lanes_counted(self) -> Iterator[None]:
-        original_call, original_exchange = Lane.call, Lane._exchange
+        original_enqueue, original_exchange = Lane._enqueue, Lane._exchange
         counter = self
 
-        async def call(self: Lane, *args: Any) -> Any:
+        def enqueue(self: Lane, args: tuple[Any, ...]) -> Any:  # every command a lane sends
             if not IN_BACKGROUND.get():  # the courier's send cap has a lane of its own
                 counter.lane_calls += 1
-            return await original_call(self, *args)
+            return original_enqueue(self, args)
 
         async def exchange(self: Lane, batch: Any) -> None:
             if not IN_BACKGROUND.get():  # a lane's drain task runs in its first caller's context
@@ -59,11 +59,11 @@ class RoundTrips:
                 counter.background_calls += len(batch)
             await original_exchange(self, batch)
 
-        Lane.call, Lane._exchange = call, exchange  # type: ignore[method-assign]
+        Lane._enqueue, Lane._exchange = enqueue, exchange  # type: ignore[method-assign]
         try:
             yield
         finally:
-            Lane.call, Lane._exchange = original_call, original_exchange  # type: ignore[method-assign]
+            Lane._enqueue, Lane._exchange = original_enqueue, original_exchange  # type: ignore[method-assign]
 
     def _writes_counted(self) -> Iterator[RoundTrips]:
         original = Connection.send_packed_command
