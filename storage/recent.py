@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from dialogs.events import ConversationKey
 from dialogs.ports import DUPLICATE, Snapshot
 
-LIMIT = 20_000
-"""Conversations kept (least recently used dropped first): a few MB."""
+LIMIT = 5_000
+"""Conversations kept (least recently used dropped first): ~1 KB each, about 5 MB at most; the
+conversations a process is serving at once (the benchmark's 200 in flight) fit many times."""
 DISABLE_AT = 0.2
 ENABLE_AT = 0.05
 WEIGHT = 0.02
