@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import SettingsConfigDict
 
 from bot.channels.whatsapp.settings import WhatsAppSettings
+from bot.config_errors import problem
 from bot.web.forwarded import Network, parse_networks
 from dialogs.errors import ConfigError
 from dialogs.zones import DEFAULT_ZONES, parse_zones
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///onboard.db"
 BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-URL_PASSWORD = re.compile(r"://([^:/@\s]*):[^@\s]*@")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 - names, not a bind
 
 
@@ -241,17 +241,6 @@ class Settings(WhatsAppSettings):
         return self.state_ttl_days * 86_400
 
 
-SECRET_SETTINGS = (
-    "bot_token",
-    "webhook_secret",
-    "secret_key",
-    "smtp_password",
-    "whatsapp_token",
-    "whatsapp_app_secret",
-    "whatsapp_verify_token",
-)
-
-
 def secret_values(settings: Settings) -> list[str]:
     """Every secret the settings hold, for the logs' redactor (bot/ops/logs.py)."""
     values = [getattr(settings, name) for name in type(settings).model_fields]
@@ -264,42 +253,4 @@ def load_settings(**values: Any) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise ConfigError("\n".join(_problem(error) for error in exc.errors())) from None
-
-
-def _problem(error: Any) -> str:
-    if not error["loc"]:  # a rule across settings: its input is all of them, secrets too
-        return _expected(error)
-    name = str(error["loc"][0])
-    secret = name in SECRET_SETTINGS or name.endswith(("_token", "_secret", "_password"))
-    shown = "a value that is not shown" if secret else repr(_masked(error.get("input")))
-    return f"{name.upper()} {_expected(error)}, got {shown}"
-
-
-def _masked(value: object) -> object:
-    """A URL's password never reaches the terminal."""
-    return URL_PASSWORD.sub(r"://\1:***@", value) if isinstance(value, str) else value
-
-
-def _expected(error: Any) -> str:
-    kind, context = error["type"], error.get("ctx") or {}
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "must be a whole number"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        return "must be a number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "must be true or false"
-    if kind == "greater_than_equal":
-        return f"must be at least {_number(context['ge'])}"
-    if kind == "less_than_equal":
-        return f"must be at most {_number(context['le'])}"
-    if kind == "literal_error":
-        return f"must be one of {context['expected']}"
-    if kind == "value_error":
-        return str(context.get("error", error["msg"]))
-    return str(error["msg"]).lower()
-
-
-def _number(bound: float) -> float:
-    """A bound as it was written in the settings (1000, not 1000.0)."""
-    return int(bound) if float(bound).is_integer() else bound
+        raise ConfigError("\n".join(problem(error) for error in exc.errors())) from None
