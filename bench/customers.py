@@ -24,6 +24,11 @@ FIRST_USER_ID = 500_000_000
 # (too early: a wait notice), the PIN -> the password hand-off link.
 UPDATES_PER_CUSTOMER = 6
 
+_UPDATE_IDS = itertools.count(1)
+"""Shared by every run in the process, as a bot's update ids never repeat: the store is flushed
+between runs, but the process remembers which ids it committed (storage/recent.py), so an id
+met again would be a redelivery."""
+
 Deliver = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 Pin = Callable[[str], Awaitable[str]]
 """The code sent to an address, once it has arrived."""
@@ -155,7 +160,7 @@ async def drive(
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(customers):
         queue.put_nowait(index)
-    ids = itertools.count(1)
+    ids = _UPDATE_IDS  # one bot's update ids never repeat (Telegram's increase), run after run
     think = random.Random(7)  # the same pauses every run
 
     async def timed(update: dict[str, Any]) -> list[dict[str, Any]]:
