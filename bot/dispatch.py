@@ -82,7 +82,6 @@ class _Conversation:
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     since: float = 0.0  # when the oldest item still queued here was queued (loop time)
-    finished: bool = False  # its last settle ended the lease: new work needs a new task
 
     def add(self, items: Sequence[OwedItem], *, committed: bool = False) -> int:
         """Queue items; ``committed``: just committed by this process, so new by definition
@@ -192,7 +191,6 @@ class Dispatcher:
                         # wire: nothing of the store's is owed now, so deliver them unleased
                         conversation.leased = False
                         continue
-                    conversation.finished = True
                     self._forget(conversation)
                     return
         finally:

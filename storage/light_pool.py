@@ -86,7 +86,7 @@ class LightPool:
                 raise
         except BaseException:
             self._open -= 1
-            self._wake(None)
+            self._room()
             raise
         return connection
 
@@ -95,7 +95,7 @@ class LightPool:
             self._open -= 1
             if not connection.is_closed():
                 connection.terminate()
-            self._wake(None)
+            self._room()
             return
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -107,13 +107,14 @@ class LightPool:
     def _discard(self, connection: asyncpg.Connection) -> None:
         self._open -= 1
         connection.terminate()
-        self._wake(None)
+        self._room()
 
-    def _wake(self, handed: asyncpg.Connection | None) -> None:
+    def _room(self) -> None:
+        """A connection went away: the first waiter may open one (it is handed None)."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(handed)
+                waiter.set_result(None)
                 return
 
     async def close(self) -> None:
