@@ -17,8 +17,6 @@ import asyncio
 import dataclasses
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from dialogs.commands import COMMANDS, human, set_language, unknown
@@ -87,27 +85,26 @@ class Engine:
         """Apply one event to its conversation (``EventKind.SIGNAL`` events come from our own
         side, e.g. a web page, through the same atomic path as customer input). ``silent``:
         the turn's replies are not owed (a step that a following turn speaks for)."""
-        async with self._local_turn(event.key):
-            if self.observer is None:
-                return await self._handle(event, silent)
-            started = time.perf_counter()
-            try:
-                outcome = await self._handle(event, silent)
-            except Exception:
-                self.observer.turn_failed(event, time.perf_counter() - started)
-                raise
-            self.observer.turn_applied(event, outcome, time.perf_counter() - started)
-            return outcome
-
-    @asynccontextmanager
-    async def _local_turn(self, key: ConversationKey) -> AsyncIterator[None]:
-        """Serialise one chat's updates inside this process: fewer compare-and-set conflicts.
-        Correctness across processes does not depend on it (the store's CAS does that)."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        # One chat's updates in turn inside this process: fewer compare-and-set conflicts.
+        # Correctness across processes does not depend on it (the store's CAS does that).
+        # (A lock per chat while it has turns here; written out, not as a context manager:
+        # this runs for every update.)
+        key = event.key
+        held = self._locks.get(key)
+        lock, users = held if held is not None else (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                yield
+                if self.observer is None:
+                    return await self._handle(event, silent)
+                started = time.perf_counter()
+                try:
+                    outcome = await self._handle(event, silent)
+                except Exception:
+                    self.observer.turn_failed(event, time.perf_counter() - started)
+                    raise
+                self.observer.turn_applied(event, outcome, time.perf_counter() - started)
+                return outcome
         finally:
             lock, users = self._locks[key]
             if users == 1:
