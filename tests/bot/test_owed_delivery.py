@@ -4,13 +4,14 @@ are committed with the state and the dispatcher delivers them (bot/dispatch.py).
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 from telegram import Bot
 
 from bot.app import TelegramSetup, build_app
-from bot.sealing import SealedCodec
+from bot.sealing import NONCE, SealedCodec
 from dialogs.effects import SendOutgoing
 from dialogs.events import ConversationKey
 from dialogs.owed import JsonCodec, owed_items
@@ -103,3 +104,34 @@ def test_owed_items_are_sealed_and_read_back_whole() -> None:
         assert JsonCodec().decode(JsonCodec().encode(item)) == item
     with pytest.raises(ValueError, match="integrity"):
         SealedCodec(b"another secret").decode(codec.encode(items[0]))
+
+
+def test_sealing_nonces_never_repeat_within_a_codec_nor_after_a_fork() -> None:
+    """Each item's nonce is a 64-bit field drawn per codec, then a counter (NIST SP 800-38D,
+    8.2.1): every nonce differs; a new field is drawn when the counter is spent and in a
+    forked child (which would otherwise count on from the parent's values)."""
+    key = ConversationKey(1, 2, 2)
+    (item,) = owed_items(
+        key, version=1, update_id=1, locale="en", effects=[], reply_list=[Reply(Text("a"))]
+    )
+    codec = SealedCodec(b"secret")
+    nonces = [codec.encode(item)[:NONCE] for _ in range(1000)]
+    assert len(set(nonces)) == 1000
+    assert len({nonce[:8] for nonce in nonces}) == 1  # one field, a counter after it
+    codec._count = (1 << 32) - 1  # the last value of this field's counter
+    last, after = codec.encode(item)[:NONCE], codec.encode(item)[:NONCE]
+    assert last[:8] == nonces[0][:8]
+    assert last[8:] == b"\xff\xff\xff\xff"
+    assert after[:8] != last[:8]
+    assert after[8:] == b"\x00\x00\x00\x00"
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first nonce, to the parent
+        os.write(writer, codec.encode(item)[:NONCE])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(reader, NONCE)
+    os.close(reader)
+    os.close(writer)
+    assert child[:8] not in {after[:8], last[:8]}
+    assert codec.decode(codec.encode(item)) == item
