@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from collections import defaultdict
 from typing import Any
+
+import orjson
 
 from bench.botapi import BOT_USER, TOKEN
 from bench.customers import PinBox, Stats, drive
@@ -61,7 +62,7 @@ def _session_class() -> Any:
                 if method.reply_markup is not None:
                     result["reply_markup"] = method.reply_markup.model_dump(exclude_none=True)
                 self.inbox[int(method.chat_id)].append(result)
-            content = json.dumps({"ok": True, "result": result})
+            content = orjson.dumps({"ok": True, "result": result}).decode()  # as bench/botapi.py
             response = self.check_response(bot=bot, method=method, status_code=200, content=content)
             return response.result
 
