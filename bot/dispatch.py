@@ -13,7 +13,9 @@ Durability comes from the store, not from this process:
   :meth:`~dialogs.ports.OwedStore.settle` hands them over, in order;
 * done items are settled (deleted) in batches: when the conversation's lanes are empty and
   :data:`LINGER_SECONDS` passed with nothing new (a conversation that goes on settles several
-  turns at once), and with every lease renewal;
+  turns at once), and with every lease renewal. One settler task per process does this for
+  every conversation that went quiet (their settles share the store's writes), so a
+  conversation costs no timer of its own and its delivery task ends with its lanes;
 * a process that dies leaves its leases to run out; every process claims ended leases every
   :data:`SWEEP_SECONDS` and delivers what is still owed. An item sent but not yet settled when
   its process died is sent again: the one way a customer sees a duplicate.
@@ -78,10 +80,13 @@ class _Conversation:
     known: set[str] = field(default_factory=set)
     done: list[str] = field(default_factory=list)
     notices: list[Reply] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    """The delivery under way (None when the lanes are empty)."""
     since: float = 0.0  # when the oldest item still queued here was queued (loop time)
+    quiet: float = 0.0  # when the lanes last ran empty (loop time): the settle is due later
+    settling: bool = False  # a settle is on the wire
+    led_again: bool = False  # meanwhile, a commit of this process took the lease again
 
     def add(self, items: Sequence[OwedItem], *, committed: bool = False) -> int:
         """Queue items; ``committed``: just committed by this process, so new by definition
@@ -96,7 +101,6 @@ class _Conversation:
             for item in fresh:
                 self.lanes[item.lane].append(item)
             self.delivered.clear()
-            self.wake.set()
         return len(fresh)
 
     def empty(self) -> bool:
@@ -121,6 +125,11 @@ class Dispatcher:
         self.sweep_seconds = sweep_seconds
         self.linger_seconds = linger_seconds
         self._active: dict[ConversationKey, _Conversation] = {}
+        self._quiet: dict[ConversationKey, _Conversation] = {}  # delivered, settle not yet due
+        self._woken = asyncio.Event()  # something went quiet: the settler has work
+        self._settler: asyncio.Task[None] | None = None
+        self._none_active = asyncio.Event()
+        self._none_active.set()
         self._chores: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -134,8 +143,10 @@ class Dispatcher:
         key = items[0].key
         conversation = self._active.get(key)
         if conversation is not None and (conversation.leased or lead):
+            if lead and conversation.settling:
+                conversation.led_again = True  # the settle on the wire gave the lease up first
             conversation.leased = True
-            conversation.add(items, committed=True)
+            self._queue(conversation, items, committed=True)
         elif conversation is None and lead and not self._closing:
             self._start(key, items, leased=True)
 
@@ -145,15 +156,23 @@ class Dispatcher:
         items = [OwedItem("", key, locale, reply) for reply in replies]
         conversation = self._active.get(key)
         if conversation is not None:
-            conversation.add(items)
+            self._queue(conversation, items)
         elif items and not self._closing:
             self._start(key, items, leased=False)
 
     def _start(self, key: ConversationKey, items: Sequence[OwedItem], *, leased: bool) -> None:
         conversation = _Conversation(key, leased)
-        conversation.add(items)
         self._active[key] = conversation
-        conversation.task = asyncio.get_running_loop().create_task(self._run(conversation))
+        self._none_active.clear()
+        self._queue(conversation, items)
+
+    def _queue(
+        self, conversation: _Conversation, items: Sequence[OwedItem], *, committed: bool = False
+    ) -> None:
+        """Queue items, and start the conversation's delivery unless one is under way."""
+        if conversation.add(items, committed=committed) and conversation.task is None:
+            self._quiet.pop(conversation.key, None)
+            conversation.task = asyncio.get_running_loop().create_task(self._run(conversation))
 
     async def delivered(self, key: ConversationKey) -> None:
         """Wait until nothing known here is left to deliver for ``key`` (tests, the web
@@ -164,42 +183,89 @@ class Dispatcher:
 
     async def settled(self) -> None:
         """Wait until every conversation active here has been delivered and settled."""
-        while self._active:
-            tasks = [c.task for c in self._active.values() if c.task is not None]
-            await asyncio.wait(tasks)  # (a cancelled wait leaves the deliveries running)
+        await self._none_active.wait()  # (a cancelled wait leaves the deliveries running)
 
     # -- delivering ----------------------------------------------------------------------
 
     async def _run(self, conversation: _Conversation) -> None:
+        """Deliver until the lanes are empty; then the conversation waits for the settler
+        (leased), or is done with (best-effort replies only)."""
         IN_BACKGROUND.set(True)  # off the update's path (the benchmark counts it apart)
         try:
-            while True:
-                await self._lanes(conversation)
-                conversation.delivered.set()
-                if not conversation.leased:
-                    return
-                if self.linger_seconds:
-                    conversation.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self.linger_seconds):
-                            await conversation.wake.wait()
-                    if not conversation.empty():
-                        continue
-                if not await self._settle(conversation):
-                    if not conversation.empty():
-                        # best-effort replies (send_now) came while the settle was on the
-                        # wire: nothing of the store's is owed now, so deliver them unleased
-                        conversation.leased = False
-                        continue
-                    self._forget(conversation)
-                    return
+            await self._lanes(conversation)
         finally:
-            self._forget(conversation)
+            conversation.task = None
             conversation.delivered.set()
+            if not conversation.leased:
+                self._forget(conversation)
+            elif not self._closing and not conversation.settling:
+                self._went_quiet(conversation)
+
+    def _went_quiet(self, conversation: _Conversation) -> None:
+        conversation.quiet = asyncio.get_running_loop().time()
+        self._quiet[conversation.key] = conversation
+        self._woken.set()
+        if self._settler is None:
+            self._settler = asyncio.get_running_loop().create_task(self._settle_quiet())
+
+    async def _settle_quiet(self) -> None:
+        """The settler: conversations quiet for :attr:`linger_seconds` are settled together
+        (their calls share the store's writes); what the store still owes them comes back
+        and is delivered."""
+        IN_BACKGROUND.set(True)
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._quiet:
+                self._woken.clear()
+                await self._woken.wait()
+            wait = min(c.quiet for c in self._quiet.values()) + self.linger_seconds - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            due_by = loop.time() - self.linger_seconds
+            due = [c for c in self._quiet.values() if c.quiet <= due_by]
+            for conversation in due:
+                del self._quiet[conversation.key]
+                conversation.settling = True
+            await asyncio.gather(*(self._settle(c) for c in due))
+
+    async def _settle(self, conversation: _Conversation) -> None:
+        """Mark what was done. Nothing more owed: the lease has ended and the conversation is
+        done with here; else what the store still owes is delivered."""
+        try:
+            while True:
+                try:
+                    remaining = await self._mark_done(conversation)
+                    break
+                except Exception:  # an outage: keep the lease running out, try again
+                    log.warning(
+                        "could not settle %s; trying again", conversation.key, exc_info=True
+                    )
+                    await asyncio.sleep(1.0)
+        finally:
+            conversation.settling = False
+        if remaining:
+            known = conversation.known
+            fresh = [self.codec.decode(blob) for id_, blob in remaining if id_ not in known]
+            self._queue(conversation, fresh)
+        elif conversation.led_again:
+            pass  # a commit took the lease after the settle gave it up: still ours
+        elif conversation.task is not None:
+            # best-effort replies (send_now) came while the settle was on the wire: nothing
+            # of the store's is owed now, so they are delivered unleased
+            conversation.leased = False
+            return
+        else:
+            self._forget(conversation)
+            return
+        conversation.led_again = False
+        if conversation.task is None and not self._closing:
+            self._went_quiet(conversation)  # (items known here but not delivered: none)
 
     def _forget(self, conversation: _Conversation) -> None:
         if self._active.get(conversation.key) is conversation:
             del self._active[conversation.key]
+            if not self._active:
+                self._none_active.set()
 
     async def _mark_done(self, conversation: _Conversation) -> list[tuple[str, bytes]]:
         """Settle what was delivered so far; what the store still owes comes back."""
@@ -221,21 +287,6 @@ class Dispatcher:
                     await asyncio.gather(slow, return_exceptions=True)
             else:
                 await self._lane(conversation, CHAT)
-
-    async def _settle(self, conversation: _Conversation) -> bool:
-        """Mark what was done; False when nothing more is owed (the lease ended)."""
-        while True:
-            try:
-                remaining = await self._mark_done(conversation)
-                break
-            except Exception:  # an outage: keep the lease running out, try again
-                log.warning("could not settle %s; trying again", conversation.key, exc_info=True)
-                await asyncio.sleep(1.0)
-        if not remaining:
-            return False
-        known = conversation.known
-        conversation.add([self.codec.decode(blob) for id_, blob in remaining if id_ not in known])
-        return True
 
     async def _lane(self, conversation: _Conversation, lane: str) -> None:
         queue = conversation.lanes[lane]
@@ -334,34 +385,42 @@ class Dispatcher:
         leased = [c for c in self._active.values() if c.leased]
         await self.store.renew([c.key for c in leased])
         for conversation in leased:  # what was done so far, for a takeover to skip
-            if conversation.done and not conversation.empty():
-                await self._mark_done(conversation)
+            if conversation.done and not conversation.empty() and not conversation.settling:
+                conversation.settling = True
+                try:
+                    await self._mark_done(conversation)
+                finally:
+                    conversation.settling = False
+                if conversation.task is None and not self._closing:
+                    self._went_quiet(conversation)  # its lanes ran empty meanwhile
 
     # -- stopping ------------------------------------------------------------------------
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Stop taking over; let deliveries under way finish for up to ``grace_seconds``;
-        then leave what is still owed to the next process (its lease ended at once)."""
+        settle what was delivered; leave what is still owed to the next process (its lease
+        ended at once)."""
         self._closing = True
-        if self._chores is not None:
-            self._chores.cancel()
-            await asyncio.gather(self._chores, return_exceptions=True)
-        conversations = list(self._active.values())
-        tasks = [c.task for c in conversations if c.task is not None]
+        for chore in (self._chores, self._settler):
+            if chore is not None:
+                chore.cancel()
+                await asyncio.gather(chore, return_exceptions=True)
+        tasks = [c.task for c in self._active.values() if c.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=grace_seconds)
-        left = [c for c in conversations if c.task is not None and not c.task.done()]
+        left = [c for c in self._active.values() if c.task is not None]
         for conversation in left:
             if conversation.task is not None:
                 conversation.task.cancel()
         await asyncio.gather(*(c.task for c in left if c.task), return_exceptions=True)
+        leased = [c for c in self._active.values() if c.leased]
         with contextlib.suppress(Exception):
-            for conversation in left:
-                if conversation.leased and conversation.done:
-                    await self.store.settle(conversation.key, conversation.done)
-            await self.store.renew([c.key for c in left if c.leased], end=True)
-        if left:
-            log.info("stopping with %s conversation(s) still owed; left to the next", len(left))
+            # a lease is given up by the settle when nothing more is owed
+            remaining = await asyncio.gather(*(self.store.settle(c.key, c.done) for c in leased))
+            owed = [c.key for c, items in zip(leased, remaining, strict=True) if items]
+            await self.store.renew(owed, end=True)
+            if owed:
+                log.info("stopping with %s conversation(s) still owed; left to the next", len(owed))
 
 
 def _kind(item: OwedItem) -> str:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from bot.dispatch import Dispatcher
 from dialogs.events import ConversationKey
 from dialogs.owed import JsonCodec, OwedItem, owed_items
+from dialogs.ports import CommitResult
 from dialogs.replies import Reply, Text
 from storage.redis_state import RedisStateStore
 from tests.storage.conftest import backend
@@ -77,6 +78,48 @@ async def test_a_best_effort_reply_sent_while_the_lease_ends_is_delivered(tmp_pa
             store.release.set()
             await asyncio.wait_for(dispatcher.settled(), 5)
             assert screen.texts == ["committed", "best effort"]
+            assert await store.owed(KEY) == []
+        finally:
+            await dispatcher.close()
+            await store.close()
+
+
+async def test_a_commit_that_takes_the_lease_while_it_ends_is_settled(tmp_path: Path) -> None:
+    """The settle that gives the lease up is on the wire when this process commits the
+    conversation's next turn (which therefore leads): that turn is delivered and settled,
+    not left in the store for a takeover to send again."""
+    async with backend("redis", tmp_path) as where:
+        store = HeldSettle(
+            Redis.from_url(where.url), ttl_seconds=60, key_builder=where.key_builder()
+        )
+        codec = JsonCodec()
+        screen = Screen()
+        dispatcher = Dispatcher(store, codec, screen, linger_seconds=0.01)
+
+        def turn(version: int, text: str) -> tuple[OwedItem, ...]:
+            return owed_items(
+                KEY,
+                version=version,
+                update_id=version,
+                locale="en",
+                effects=(),
+                reply_list=[Reply(Text(text))],
+            )
+
+        try:
+            first = turn(1, "first")
+            result = await store.commit(KEY, 0, b"s", 1, [(i.id, codec.encode(i)) for i in first])
+            store.held = True
+            dispatcher.submit(first, lead=bool(result))
+            await asyncio.wait_for(store.settling.wait(), 5)  # the lease has just ended
+            second = turn(2, "second")
+            result = await store.commit(KEY, 1, b"t", 2, [(i.id, codec.encode(i)) for i in second])
+            assert result is CommitResult.LEAD
+            dispatcher.submit(second, lead=True)
+            store.held = False
+            store.release.set()
+            await asyncio.wait_for(dispatcher.settled(), 5)
+            assert screen.texts == ["first", "second"]
             assert await store.owed(KEY) == []
         finally:
             await dispatcher.close()
