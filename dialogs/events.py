@@ -35,6 +35,17 @@ class ConversationKey:
     def __str__(self) -> str:
         return self.text
 
+    # The text names the key whole (channel, bot, chat, user): hashing and comparing it (its
+    # hash is cached by the str) is cheaper than the fields' tuple; a key is looked up in
+    # several dicts a turn.
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not ConversationKey:
+            return NotImplemented
+        return self.text == other.text
+
     @classmethod
     def parse(cls, text: str) -> ConversationKey:
         """The inverse of ``str(key)``; ValueError for anything else."""
