@@ -203,6 +203,7 @@ class Dispatcher:
 
     def _went_quiet(self, conversation: _Conversation) -> None:
         conversation.quiet = asyncio.get_running_loop().time()
+        self._quiet.pop(conversation.key, None)  # to the end: the order they went quiet in
         self._quiet[conversation.key] = conversation
         self._woken.set()
         if self._settler is None:
@@ -214,17 +215,22 @@ class Dispatcher:
         and is delivered."""
         IN_BACKGROUND.set(True)
         loop = asyncio.get_running_loop()
+        quiet = self._quiet  # in the order they went quiet (each one re-inserted when it does)
         while True:
-            if not self._quiet:
+            if not quiet:
                 self._woken.clear()
                 await self._woken.wait()
-            wait = min(c.quiet for c in self._quiet.values()) + self.linger_seconds - loop.time()
+            wait = next(iter(quiet.values())).quiet + self.linger_seconds - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             due_by = loop.time() - self.linger_seconds
-            due = [c for c in self._quiet.values() if c.quiet <= due_by]
+            due = []
+            for conversation in quiet.values():
+                if conversation.quiet > due_by:
+                    break
+                due.append(conversation)
             for conversation in due:
-                del self._quiet[conversation.key]
+                del quiet[conversation.key]
                 conversation.settling = True
             await asyncio.gather(*(self._settle(c) for c in due))
 
