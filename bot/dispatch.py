@@ -88,10 +88,11 @@ class _Conversation:
     settling: bool = False  # a settle is on the wire
     led_again: bool = False  # meanwhile, a commit of this process took the lease again
 
-    def add(self, items: Sequence[OwedItem], *, committed: bool = False) -> int:
-        """Queue items; ``committed``: just committed by this process, so new by definition
-        (read back from the store, items already queued here are skipped)."""
-        fresh = [i for i in items if committed or i.id == "" or i.id not in self.known]
+    def add(self, items: Sequence[OwedItem]) -> int:
+        """Queue the items not already known here: a commit's items may have come back from
+        a settle before the commit's own answer was read (the calls take different lanes)."""
+        known = self.known
+        fresh = [i for i in items if i.id == "" or i.id not in known]
         for item in fresh:
             if item.id:
                 self.known.add(item.id)
@@ -146,7 +147,7 @@ class Dispatcher:
             if lead and conversation.settling:
                 conversation.led_again = True  # the settle on the wire gave the lease up first
             conversation.leased = True
-            self._queue(conversation, items, committed=True)
+            self._queue(conversation, items)
         elif conversation is None and lead and not self._closing:
             self._start(key, items, leased=True)
 
@@ -166,11 +167,9 @@ class Dispatcher:
         self._none_active.clear()
         self._queue(conversation, items)
 
-    def _queue(
-        self, conversation: _Conversation, items: Sequence[OwedItem], *, committed: bool = False
-    ) -> None:
+    def _queue(self, conversation: _Conversation, items: Sequence[OwedItem]) -> None:
         """Queue items, and start the conversation's delivery unless one is under way."""
-        if conversation.add(items, committed=committed) and conversation.task is None:
+        if conversation.add(items) and conversation.task is None:
             self._quiet.pop(conversation.key, None)
             conversation.task = asyncio.get_running_loop().create_task(self._run(conversation))
 
@@ -210,9 +209,9 @@ class Dispatcher:
             self._settler = asyncio.get_running_loop().create_task(self._settle_quiet())
 
     async def _settle_quiet(self) -> None:
-        """The settler: conversations quiet for :attr:`linger_seconds` are settled together
-        (their calls share the store's writes); what the store still owes them comes back
-        and is delivered."""
+        """The settler: conversations quiet for :attr:`linger_seconds` are settled together,
+        in one call to the store; what the store still owes them comes back and is
+        delivered."""
         IN_BACKGROUND.set(True)
         loop = asyncio.get_running_loop()
         quiet = self._quiet  # in the order they went quiet (each one re-inserted when it does)
@@ -232,23 +231,29 @@ class Dispatcher:
             for conversation in due:
                 del quiet[conversation.key]
                 conversation.settling = True
-            await asyncio.gather(*(self._settle(c) for c in due))
+            await self._settle(due)
 
-    async def _settle(self, conversation: _Conversation) -> None:
-        """Mark what was done. Nothing more owed: the lease has ended and the conversation is
-        done with here; else what the store still owes is delivered."""
+    async def _settle(self, due: list[_Conversation]) -> None:
+        """Mark what was done, in one call to the store. A conversation owed nothing more has
+        its lease ended and is done with here; else what the store still owes is delivered."""
+        done = [(c.key, list(c.done)) for c in due]
         try:
             while True:
                 try:
-                    remaining = await self._mark_done(conversation)
+                    remaining = await self.store.settle_many(done)
                     break
-                except Exception:  # an outage: keep the lease running out, try again
-                    log.warning(
-                        "could not settle %s; trying again", conversation.key, exc_info=True
-                    )
+                except Exception:  # an outage: keep the leases running out, try again
+                    log.warning("could not settle %s conversation(s); trying again", len(due))
                     await asyncio.sleep(1.0)
         finally:
-            conversation.settling = False
+            for conversation in due:
+                conversation.settling = False
+        for conversation, (_, ids), owed in zip(due, done, remaining, strict=True):
+            del conversation.done[: len(ids)]
+            conversation.known.difference_update(ids)  # gone from the store: ids may come again
+            self._settled(conversation, owed)
+
+    def _settled(self, conversation: _Conversation, remaining: list[tuple[str, bytes]]) -> None:
         if remaining:
             known = conversation.known
             fresh = [self.codec.decode(blob) for id_, blob in remaining if id_ not in known]
@@ -422,7 +427,7 @@ class Dispatcher:
         leased = [c for c in self._active.values() if c.leased]
         with contextlib.suppress(Exception):
             # a lease is given up by the settle when nothing more is owed
-            remaining = await asyncio.gather(*(self.store.settle(c.key, c.done) for c in leased))
+            remaining = await self.store.settle_many([(c.key, c.done) for c in leased])
             owed = [c.key for c, items in zip(leased, remaining, strict=True) if items]
             await self.store.renew(owed, end=True)
             if owed:

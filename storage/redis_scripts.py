@@ -95,6 +95,34 @@ return redis.call('HGETALL', KEYS[1])
 """
 )
 
+# KEYS: owed index, then each conversation's owed items. ARGV: lease ms, then per conversation
+# its index member, how many ids are done, those ids. SETTLE for each: a list of replies, {} (the
+# lease given up) or what is still owed (the lease renewed).
+_SETTLE_MANY_LUA = (
+    _NOW_LUA
+    + """
+local expiry = now + tonumber(ARGV[1])
+local replies = {}
+local at = 2
+for i = 2, #KEYS do
+  local member, done = ARGV[at], tonumber(ARGV[at + 1])
+  at = at + 2
+  if done > 0 then
+    redis.call('HDEL', KEYS[i], unpack(ARGV, at, at + done - 1))
+    at = at + done
+  end
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('ZREM', KEYS[1], member)
+    replies[i - 1] = {}
+  else
+    redis.call('ZADD', KEYS[1], expiry, member)
+    replies[i - 1] = redis.call('HGETALL', KEYS[i])
+  end
+end
+return replies
+"""
+)
+
 # KEYS: owed index. ARGV: lease ms, limit. Takes over conversations whose lease has ended.
 _CLAIM_LUA = (
     _NOW_LUA
@@ -147,6 +175,7 @@ return 1
 BEGIN = Script(_BEGIN_LUA)
 COMMIT = Script(_COMMIT_LUA)
 SETTLE = Script(_SETTLE_LUA)
+SETTLE_MANY = Script(_SETTLE_MANY_LUA)
 CLAIM = Script(_CLAIM_LUA)
 RENEW = Script(_RENEW_LUA)
 PURGE = Script(_PURGE_LUA)

@@ -44,7 +44,17 @@ from storage.recent import LIMIT as RECENT_LIMIT
 from storage.recent import RecentStates
 from storage.redis_cluster import open_client, router_for
 from storage.redis_lane import Router
-from storage.redis_scripts import BEGIN, CLAIM, COMMIT, DROP_OWED, PURGE, RENEW, SETTLE, Script
+from storage.redis_scripts import (
+    BEGIN,
+    CLAIM,
+    COMMIT,
+    DROP_OWED,
+    PURGE,
+    RENEW,
+    SETTLE,
+    SETTLE_MANY,
+    Script,
+)
 
 
 def _text(value: bytes | str) -> str:
@@ -53,6 +63,10 @@ def _text(value: bytes | str) -> str:
 
 def _as_bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
+
+
+SETTLE_CHUNK = 100
+"""Conversations settled by one script call at most (a script blocks the server meanwhile)."""
 
 
 def _update_arg(update_id: int | None) -> str:
@@ -185,6 +199,37 @@ class RedisStateStore:
             SETTLE, keys, str(key), self._lease_ms, *done, spread=hash(key)
         )
         return _pairs(reply)
+
+    async def settle_many(
+        self, batch: Sequence[tuple[ConversationKey, Sequence[str]]]
+    ) -> list[list[tuple[str, bytes]]]:
+        """One script call per owed index (one Redis: one; a cluster: one per bucket, whose
+        conversations share its slot), of at most :data:`SETTLE_CHUNK` conversations."""
+        groups: dict[str, list[int]] = {}
+        for n, (key, _) in enumerate(batch):
+            groups.setdefault(self._index_of(key), []).append(n)
+        calls = []
+        for index, members in groups.items():
+            for start in range(0, len(members), SETTLE_CHUNK):
+                chunk = members[start : start + SETTLE_CHUNK]
+                keys: list[str] = [index]
+                args: list[str | int] = [self._lease_ms]
+                for n in chunk:
+                    key, done = batch[n]
+                    keys.append(self._keys.owed(key))
+                    args += [key.text, len(done), *done]
+                calls.append(
+                    (chunk, self._router.script(SETTLE_MANY, keys, *args, spread=hash(index)))
+                )
+        settled: list[list[tuple[str, bytes]]] = [[] for _ in batch]
+        if len(calls) == 1:  # (one Redis, most of the time: no task for the gather)
+            replies = [await calls[0][1]]
+        else:
+            replies = await asyncio.gather(*(call for _, call in calls))
+        for (chunk, _), reply in zip(calls, replies, strict=True):
+            for n, owed in zip(chunk, reply, strict=True):
+                settled[n] = _pairs(owed)
+        return settled
 
     async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
         return await self.settle(key, ())

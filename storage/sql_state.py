@@ -169,6 +169,13 @@ class SqlStateStore:
                 await conn.execute(TAKE_LEASE, {"k": name, "until": until})
             return rows
 
+    async def settle_many(
+        self, batch: Sequence[tuple[ConversationKey, Sequence[str]]]
+    ) -> list[list[tuple[str, bytes]]]:
+        """One transaction per conversation, in turn (each locks its conversation against a
+        racing commit; one transaction holding many such locks could deadlock with them)."""
+        return [await self.settle(key, done) for key, done in batch]
+
     async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
         return await self.settle(key, ())
 

@@ -101,6 +101,13 @@ class OwedStore(Protocol):
         else renew it and return what is still owed (turns committed meanwhile), in order."""
         ...
 
+    async def settle_many(
+        self, batch: Sequence[tuple[ConversationKey, Sequence[str]]]
+    ) -> list[list[tuple[str, bytes]]]:
+        """:meth:`settle` for each conversation of ``batch`` (in as few calls to the backend
+        as it allows); what each still owes, in the batch's order."""
+        ...
+
     async def owed(self, key: ConversationKey) -> list[tuple[str, bytes]]:
         """Everything still owed in the conversation, in order (renews the lease)."""
         ...

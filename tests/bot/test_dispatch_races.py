@@ -24,7 +24,8 @@ KEY = ConversationKey(1, 500, 500)
 
 
 class HeldSettle(RedisStateStore):
-    """The real store, whose settles wait for ``release`` once ``held`` is set."""
+    """The real store, whose settles (the dispatcher's, in batches) wait for ``release`` once
+    ``held`` is set."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -32,8 +33,10 @@ class HeldSettle(RedisStateStore):
         self.release = asyncio.Event()
         self.held = False
 
-    async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
-        remaining = await super().settle(key, done)
+    async def settle_many(
+        self, batch: Sequence[tuple[ConversationKey, Sequence[str]]]
+    ) -> list[list[tuple[str, bytes]]]:
+        remaining = await super().settle_many(batch)
         if self.held:
             self.settling.set()
             await self.release.wait()

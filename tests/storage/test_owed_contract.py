@@ -48,6 +48,28 @@ async def test_a_commit_behind_undelivered_items_only_queues_them(store: StateSt
     )
 
 
+async def test_many_conversations_are_settled_at_once(store: StateStore) -> None:
+    """settle_many is settle for each (what each still owes, in the batch's order), in as
+    few calls as the backend allows (on a cluster the conversations span buckets)."""
+    keys = [ConversationKey(bot_id=1, chat_id=-100, user_id=50 + n) for n in range(7)]
+    for key in keys:
+        assert await store.commit(key, 0, b"a", 1, [("000000000001.000", b"first")])
+    queued = keys[1::2]  # a second turn committed behind the first: still owed after it
+    for key in queued:
+        assert await store.commit(key, 1, b"b", 2, [("000000000002.000", b"second")]) is (
+            CommitResult.QUEUED
+        )
+    batch = [(key, ["000000000001.000"]) for key in keys]
+    assert await owed(store).settle_many(batch) == [
+        [("000000000002.000", b"second")] if key in queued else [] for key in keys
+    ]
+    for key in keys:  # a lease ended where nothing was owed, was renewed where something was
+        assert await store.commit(key, 2 if key in queued else 1, b"c", 3, [("x", b"x")]) is (
+            CommitResult.QUEUED if key in queued else CommitResult.LEAD
+        )
+    assert await owed(store).settle_many([]) == []
+
+
 async def test_a_commit_that_owes_nothing_takes_no_lease(store: StateStore) -> None:
     assert await store.commit(KEY, 0, b"a", 1) is CommitResult.LEAD
     assert await owed(store).owed(KEY) == []
