@@ -38,11 +38,13 @@ PACED_LOAD = 0.5
 """The paced run offers this share of the saturation run's updates/s."""
 
 
-async def run(where: Place, customers: int, in_flight: int, *, profile: bool = False) -> Stats:
+async def run(
+    where: Place, customers: int, in_flight: int, *, profile: bool = False, paced: bool = True
+) -> Stats:
     """The saturation run (every customer sends its next update on the last answer), then
     the paced run: as many customers in flight, at half the measured rate (latency without
     the queue a closed loop at full speed builds: at 200 in flight and N updates/s an update
-    waits 200/N s on average, Little's law)."""
+    waits 200/N s on average, Little's law). ``paced`` False: the saturation run only."""
     pins = PinBox()
     settings = where.settings()
     api = InProcessBotApi()
@@ -76,7 +78,7 @@ async def run(where: Place, customers: int, in_flight: int, *, profile: bool = F
             stats.extra["commands"] = await commands_total(redis) - commands - 1
             stats.extra["bytes_per_conversation"] = await bytes_per_key_group(redis, "ob:*")
             stats.extra["sent_messages"] = api.calls["sendMessage"]
-            if not profile:
+            if paced and not profile:
                 await redis.flushdb()
                 pins.forget()
                 pace = PACED_LOAD * stats.updates / stats.elapsed

@@ -17,6 +17,31 @@ TARGETS = {
 }
 
 
+def best(runs: list[Stats]) -> Stats:
+    """The run of the highest rate, carrying the first run's paced figures (latency).
+
+    The best of alternated runs, as ``timeit`` takes the best of its repeats: on a shared host
+    the same code's rate moves by tens of per cent within minutes, and what slows a run down
+    is the host, not the code. Every line is run the same number of times, alternated, so a
+    quiet minute favours none."""
+    chosen = max(runs, key=lambda stats: stats.updates / stats.elapsed)
+    paced = {k: v for k, v in runs[0].extra.items() if k.startswith("paced_")}
+    chosen.extra.update(paced)
+    chosen.failures = [failure for stats in runs for failure in stats.failures]
+    return chosen
+
+
+def rounds(runs: dict[str, list[Stats]]) -> None:
+    """Each round's rate per line, before the table (which shows the best of each)."""
+    if max(len(line) for line in runs.values()) < 2:
+        return
+    for name, line in runs.items():
+        if line:
+            rates = ", ".join(f"{stats.updates / stats.elapsed:,.0f}" for stats in line)
+            print(f"rounds, updates/s: {name}: {rates}")
+    print("(alternated; the table and the last line take each line's best round)")
+
+
 def _row(name: str, stats: Stats) -> str:
     updates = max(stats.updates, 1)
     trips = stats.extra.get("round_trips", float("nan")) / updates

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench import ours
-from bench.customers import UPDATES_PER_CUSTOMER, write_crm
+from bench.customers import UPDATES_PER_CUSTOMER, Stats, write_crm
 from bench.place import place
+from bench.report import best
 
 pytestmark = pytest.mark.chaos  # issue 14: the benchmark that measures the update's path
 
@@ -25,3 +26,19 @@ async def test_the_benchmark_walks_and_counts_round_trips(tmp_path: Path, app_re
     # 1 per update once a conversation's last turn was committed here; a new one reads first
     assert 1.0 <= trips <= 2.0, trips
     assert stats.extra["commands"] > stats.updates
+
+
+def test_the_best_round_counts_with_the_first_rounds_latency_and_every_failure() -> None:
+    """Alternated rounds (``--rounds``): the table takes each line's fastest round, the paced
+    (latency) figures of the first round, which alone has them, and every round's failures."""
+
+    def run(updates: int, seconds: float, **extra: float) -> Stats:
+        return Stats(latencies=[0.001] * updates, elapsed=seconds, extra=dict(extra))
+
+    first = run(1000, 1.0, paced_p99_ms=12.0, round_trips=1200.0)
+    first.failures = ["customer 3: wait notice"]
+    fast, slow = run(1000, 0.5, round_trips=1190.0), run(1000, 2.0)
+    chosen = best([first, fast, slow])
+    assert chosen is fast
+    assert chosen.extra == {"round_trips": 1190.0, "paced_p99_ms": 12.0}
+    assert chosen.failures == ["customer 3: wait notice"]
