@@ -14,7 +14,7 @@ Durability comes from the store, not from this process:
 * done items are settled (deleted) in batches: when the conversation's lanes are empty and
   :data:`LINGER_SECONDS` passed with nothing new (a conversation that goes on settles several
   turns at once), and with every lease renewal. One settler task per process does this for
-  every conversation that went quiet (their settles share the store's writes), so a
+  every conversation that went quiet, in one call to the store (``settle_many``), so a
   conversation costs no timer of its own and its delivery task ends with its lanes;
 * a process that dies leaves its leases to run out; every process claims ended leases every
   :data:`SWEEP_SECONDS` and delivers what is still owed. An item sent but not yet settled when
@@ -243,7 +243,9 @@ class Dispatcher:
                     remaining = await self.store.settle_many(done)
                     break
                 except Exception:  # an outage: keep the leases running out, try again
-                    log.warning("could not settle %s conversation(s); trying again", len(due))
+                    log.warning(
+                        "could not settle %s conversation(s); trying again", len(due), exc_info=True
+                    )
                     await asyncio.sleep(1.0)
         finally:
             for conversation in due:

@@ -4,7 +4,8 @@ the real Redis store: what arrives while the last settle is on the wire is still
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.storage.conftest import backend
 pytestmark = pytest.mark.chaos  # issue 14: nothing owed is lost
 
 KEY = ConversationKey(1, 500, 500)
+CODEC = JsonCodec()
 
 
 class HeldSettle(RedisStateStore):
@@ -54,79 +56,74 @@ class Screen:
         return []
 
 
-async def test_a_best_effort_reply_sent_while_the_lease_ends_is_delivered(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def held(tmp_path: Path) -> AsyncIterator[tuple[HeldSettle, Dispatcher, Screen]]:
+    """The real Redis store whose settles can be held, and a dispatcher on it."""
     async with backend("redis", tmp_path) as where:
         store = HeldSettle(
             Redis.from_url(where.url), ttl_seconds=60, key_builder=where.key_builder()
         )
-        codec = JsonCodec()
         screen = Screen()
-        dispatcher = Dispatcher(store, codec, screen, linger_seconds=0.01)
+        dispatcher = Dispatcher(store, CODEC, screen, linger_seconds=0.01)
         try:
-            items = owed_items(
-                KEY,
-                version=1,
-                update_id=1,
-                locale="en",
-                effects=(),
-                reply_list=[Reply(Text("committed"))],
-            )
-            result = await store.commit(KEY, 0, b"s", 1, [(i.id, codec.encode(i)) for i in items])
-            store.held = True
-            dispatcher.submit(items, lead=bool(result))
-            await asyncio.wait_for(store.settling.wait(), 5)  # the last settle is on its way
-            # e.g. the apology for an update that could not be applied: no commit stored it
-            dispatcher.send_now(KEY, [Reply(Text("best effort"))], "en")
-            store.held = False
-            store.release.set()
-            await asyncio.wait_for(dispatcher.settled(), 5)
-            assert screen.texts == ["committed", "best effort"]
-            assert await store.owed(KEY) == []
+            yield store, dispatcher, screen
         finally:
             await dispatcher.close()
             await store.close()
+
+
+def turn(version: int, text: str) -> tuple[OwedItem, ...]:
+    """What the turn that commits ``version`` owes: one reply."""
+    return owed_items(
+        KEY,
+        version=version,
+        update_id=version,
+        locale="en",
+        effects=(),
+        reply_list=[Reply(Text(text))],
+    )
+
+
+async def commit(store: HeldSettle, version: int, items: tuple[OwedItem, ...]) -> CommitResult:
+    """The turn that commits ``version`` (from ``version - 1``) with what it owes."""
+    owed = [(item.id, CODEC.encode(item)) for item in items]
+    return await store.commit(KEY, version - 1, b"s%d" % version, version, owed)
+
+
+async def test_a_best_effort_reply_sent_while_the_lease_ends_is_delivered(tmp_path: Path) -> None:
+    async with held(tmp_path) as (store, dispatcher, screen):
+        items = turn(1, "committed")
+        result = await commit(store, 1, items)
+        store.held = True
+        dispatcher.submit(items, lead=bool(result))
+        await asyncio.wait_for(store.settling.wait(), 5)  # the last settle is on its way
+        # e.g. the apology for an update that could not be applied: no commit stored it
+        dispatcher.send_now(KEY, [Reply(Text("best effort"))], "en")
+        store.held = False
+        store.release.set()
+        await asyncio.wait_for(dispatcher.settled(), 5)
+        assert screen.texts == ["committed", "best effort"]
+        assert await store.owed(KEY) == []
 
 
 async def test_a_commit_that_takes_the_lease_while_it_ends_is_settled(tmp_path: Path) -> None:
     """The settle that gives the lease up is on the wire when this process commits the
     conversation's next turn (which therefore leads): that turn is delivered and settled,
     not left in the store for a takeover to send again."""
-    async with backend("redis", tmp_path) as where:
-        store = HeldSettle(
-            Redis.from_url(where.url), ttl_seconds=60, key_builder=where.key_builder()
-        )
-        codec = JsonCodec()
-        screen = Screen()
-        dispatcher = Dispatcher(store, codec, screen, linger_seconds=0.01)
-
-        def turn(version: int, text: str) -> tuple[OwedItem, ...]:
-            return owed_items(
-                KEY,
-                version=version,
-                update_id=version,
-                locale="en",
-                effects=(),
-                reply_list=[Reply(Text(text))],
-            )
-
-        try:
-            first = turn(1, "first")
-            result = await store.commit(KEY, 0, b"s", 1, [(i.id, codec.encode(i)) for i in first])
-            store.held = True
-            dispatcher.submit(first, lead=bool(result))
-            await asyncio.wait_for(store.settling.wait(), 5)  # the lease has just ended
-            second = turn(2, "second")
-            result = await store.commit(KEY, 1, b"t", 2, [(i.id, codec.encode(i)) for i in second])
-            assert result is CommitResult.LEAD
-            dispatcher.submit(second, lead=True)
-            store.held = False
-            store.release.set()
-            await asyncio.wait_for(dispatcher.settled(), 5)
-            assert screen.texts == ["first", "second"]
-            assert await store.owed(KEY) == []
-        finally:
-            await dispatcher.close()
-            await store.close()
+    async with held(tmp_path) as (store, dispatcher, screen):
+        first = turn(1, "first")
+        result = await commit(store, 1, first)
+        store.held = True
+        dispatcher.submit(first, lead=bool(result))
+        await asyncio.wait_for(store.settling.wait(), 5)  # the lease has just ended
+        second = turn(2, "second")
+        assert await commit(store, 2, second) is CommitResult.LEAD
+        dispatcher.submit(second, lead=True)
+        store.held = False
+        store.release.set()
+        await asyncio.wait_for(dispatcher.settled(), 5)
+        assert screen.texts == ["first", "second"]
+        assert await store.owed(KEY) == []
 
 
 async def test_replies_are_counted_under_their_conversations_app(tmp_path: Path) -> None:
