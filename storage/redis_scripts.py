@@ -176,6 +176,8 @@ BEGIN = Script(_BEGIN_LUA)
 COMMIT = Script(_COMMIT_LUA)
 SETTLE = Script(_SETTLE_LUA)
 SETTLE_MANY = Script(_SETTLE_MANY_LUA)
+SETTLE_CHUNK = 100
+"""Conversations settled by one SETTLE_MANY call at most (a script blocks the server meanwhile)."""
 CLAIM = Script(_CLAIM_LUA)
 RENEW = Script(_RENEW_LUA)
 PURGE = Script(_PURGE_LUA)

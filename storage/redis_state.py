@@ -52,6 +52,7 @@ from storage.redis_scripts import (
     PURGE,
     RENEW,
     SETTLE,
+    SETTLE_CHUNK,
     SETTLE_MANY,
     Script,
 )
@@ -63,10 +64,6 @@ def _text(value: bytes | str) -> str:
 
 def _as_bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
-
-
-SETTLE_CHUNK = 100
-"""Conversations settled by one script call at most (a script blocks the server meanwhile)."""
 
 
 def _update_arg(update_id: int | None) -> str:
@@ -222,10 +219,8 @@ class RedisStateStore:
                     (chunk, self._router.script(SETTLE_MANY, keys, *args, spread=hash(index)))
                 )
         settled: list[list[tuple[str, bytes]]] = [[] for _ in batch]
-        if len(calls) == 1:  # (one Redis, most of the time: no task for the gather)
-            replies = [await calls[0][1]]
-        else:
-            replies = await asyncio.gather(*(call for _, call in calls))
+        one = len(calls) == 1  # (one Redis, most of the time: no task for the gather)
+        replies = [await calls[0][1]] if one else await asyncio.gather(*(c for _, c in calls))
         for (chunk, _), reply in zip(calls, replies, strict=True):
             for n, owed in zip(chunk, reply, strict=True):
                 settled[n] = _pairs(owed)
