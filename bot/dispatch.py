@@ -251,8 +251,7 @@ class Dispatcher:
             for conversation in due:
                 conversation.settling = False
         for conversation, (_, ids), owed in zip(due, done, remaining, strict=True):
-            del conversation.done[: len(ids)]
-            conversation.known.difference_update(ids)  # gone from the store: ids may come again
+            _drop_done(conversation, ids)
             self._settled(conversation, owed)
 
     def _settled(self, conversation: _Conversation, remaining: list[tuple[str, bytes]]) -> None:
@@ -284,8 +283,7 @@ class Dispatcher:
         """Settle what was delivered so far; what the store still owes comes back."""
         done = list(conversation.done)
         remaining = await self.store.settle(conversation.key, done)
-        del conversation.done[: len(done)]
-        conversation.known.difference_update(done)  # gone from the store: ids may come again
+        _drop_done(conversation, done)
         return remaining
 
     async def _lanes(self, conversation: _Conversation) -> None:
@@ -434,6 +432,13 @@ class Dispatcher:
             await self.store.renew(owed, end=True)
             if owed:
                 log.info("stopping with %s conversation(s) still owed; left to the next", len(owed))
+
+
+def _drop_done(conversation: _Conversation, ids: Sequence[str]) -> None:
+    """``ids`` (the first of ``conversation.done``) were settled: gone from the store, so they
+    may come again (a conversation started over)."""
+    del conversation.done[: len(ids)]
+    conversation.known.difference_update(ids)
 
 
 def _kind(item: OwedItem) -> str:

@@ -76,28 +76,10 @@ return 2
 """
 )
 
-# KEYS: owed, owed index. ARGV: member, lease ms, ids done. Removes the done items; returns
-# what is still owed (the lease renewed), or nothing (the lease given up).
-_SETTLE_LUA = (
-    """
-if #ARGV > 2 then
-  redis.call('HDEL', KEYS[1], unpack(ARGV, 3))
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return {}
-end
-"""
-    + _NOW_LUA
-    + """
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-return redis.call('HGETALL', KEYS[1])
-"""
-)
-
 # KEYS: owed index, then each conversation's owed items. ARGV: lease ms, then per conversation
-# its index member, how many ids are done, those ids. SETTLE for each: a list of replies, {} (the
-# lease given up) or what is still owed (the lease renewed).
+# its index member, how many ids are done, those ids. For each conversation the done items are
+# removed; its reply is {} (nothing else owed: the lease given up) or what is still owed (the
+# lease renewed).
 _SETTLE_MANY_LUA = (
     _NOW_LUA
     + """
@@ -174,7 +156,6 @@ return 1
 
 BEGIN = Script(_BEGIN_LUA)
 COMMIT = Script(_COMMIT_LUA)
-SETTLE = Script(_SETTLE_LUA)
 SETTLE_MANY = Script(_SETTLE_MANY_LUA)
 SETTLE_CHUNK = 100
 """Conversations settled by one SETTLE_MANY call at most (a script blocks the server meanwhile)."""

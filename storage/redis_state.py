@@ -51,7 +51,6 @@ from storage.redis_scripts import (
     DROP_OWED,
     PURGE,
     RENEW,
-    SETTLE,
     SETTLE_CHUNK,
     SETTLE_MANY,
     Script,
@@ -191,11 +190,8 @@ class RedisStateStore:
     # -- what is owed (dialogs.ports.OwedStore) ----------------------------------------
 
     async def settle(self, key: ConversationKey, done: Sequence[str]) -> list[tuple[str, bytes]]:
-        keys = [self._keys.owed(key), self._index_of(key)]
-        reply: Any = await self._router.script(
-            SETTLE, keys, str(key), self._lease_ms, *done, spread=hash(key)
-        )
-        return _pairs(reply)
+        (remaining,) = await self.settle_many([(key, done)])
+        return remaining
 
     async def settle_many(
         self, batch: Sequence[tuple[ConversationKey, Sequence[str]]]

@@ -17,7 +17,7 @@ from redis.asyncio.connection import Connection
 from bot.outbox import IN_BACKGROUND
 from dialogs.events import ConversationKey
 from storage.keys import KeyBuilder
-from storage.redis_scripts import BEGIN, CLAIM, COMMIT, RENEW, SETTLE
+from storage.redis_scripts import BEGIN, CLAIM, COMMIT, RENEW, SETTLE_MANY
 from storage.redis_state import RedisStateStore
 from tests.bot.harness import running_bot
 from tests.chaos.harness import NEEDS_REDIS_SERVER
@@ -52,7 +52,7 @@ def _dispatchers(command: bytes | str | Iterable[bytes]) -> bool:
     else:
         wire = command if isinstance(command, bytes) else b"".join(command)
     update = any(script.sha.encode() in wire for script in (BEGIN, COMMIT))
-    return not update and any(s.sha.encode() in wire for s in (SETTLE, CLAIM, RENEW))
+    return not update and any(s.sha.encode() in wire for s in (SETTLE_MANY, CLAIM, RENEW))
 
 
 async def test_begin_and_commit_are_one_round_trip_each_on_a_cluster(
