@@ -115,6 +115,35 @@ async def test_a_chats_messages_keep_their_order(two: Pair) -> None:
     assert order == list(range(12))
 
 
+class LateWake(SharedPacer):
+    """Redis's bookings as a loaded host returns them: the second message booked a little
+    ahead (its wait measured from a reply the host handled late), the third at once."""
+
+    waits = iter([0.0, 0.02, 0.0])
+
+    async def reserve(self, chat_id: int | str | None) -> float:
+        await super().reserve(chat_id)
+        return next(self.waits)
+
+
+async def test_a_message_booked_at_once_does_not_overtake_one_booked_ahead(
+    app_redis: str, bot_id: int
+) -> None:
+    pacer = LateWake.from_url(app_redis, bot_id, TelegramLimits(bot_rate=FAST_BOT))
+    order: list[int] = []
+
+    async def one(n: int) -> None:
+        await pacer.wait(5)
+        order.append(n)
+
+    try:
+        await asyncio.gather(*(one(n) for n in range(3)))
+    finally:
+        await pacer.close()
+    assert order == [0, 1, 2]
+    assert not pacer._wakes  # the chat is forgotten once its last waiter woke
+
+
 async def test_every_key_is_hash_tagged_with_the_bot_and_expires(
     two: Pair, app_redis: str, bot_id: int
 ) -> None:

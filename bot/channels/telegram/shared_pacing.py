@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from bot.channels.telegram.ratelimit import PacingUnavailable, Sleep, TelegramLimits
+from bot.channels.telegram.ratelimit import PacingUnavailable, TelegramLimits
 from bot.ops import metrics
 from storage.redis_cluster import open_client, router_for
 from storage.redis_scripts import Script
@@ -120,15 +120,14 @@ class SharedPacer:
         bot_id: int,
         limits: TelegramLimits | None = None,
         *,
-        sleep: Sleep = asyncio.sleep,
         prefix: str = "ob:pace:",
     ) -> None:
         self.limits = limits or TelegramLimits()
         self._redis = redis
         self._router = router_for(redis, 1)  # a cluster: the lane of the bot's slot
-        self._sleep = sleep
         self._base = f"{prefix}{{{bot_id}}}:"
         self.waited = 0.0  # total seconds messages spent waiting (for logs and tests)
+        self._wakes: dict[int | str | None, float] = {}  # chat: its last waiter's wake time
 
     @classmethod
     def from_url(
@@ -160,12 +159,30 @@ class SharedPacer:
         return max(0.0, float(reply))
 
     async def wait(self, chat_id: int | str | None) -> None:
-        """Return when a message to ``chat_id`` may be sent."""
+        """Return when a message to ``chat_id`` may be sent: at its booked time, and never
+        before a message to the same chat booked earlier in this process. (The booked times
+        are in order, but the waits are measured from each reply's arrival: a message booked
+        at once would overtake one booked a millisecond ahead that the host woke late.)"""
         delay = await self.reserve(chat_id)
-        if delay > 0:
-            self.waited += delay
-            metrics.bot_api_wait("pacing", delay)
-            await self._sleep(delay)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = now + delay
+        ahead = self._wakes.get(chat_id)
+        if ahead is not None and ahead >= due:
+            due = ahead + 1e-6  # distinct times: the loop's timers wake in order of time
+        if due <= now:
+            return
+        self._wakes[chat_id] = due
+        self.waited += due - now
+        metrics.bot_api_wait("pacing", due - now)
+        woken = loop.create_future()  # woken at ``due`` itself, not ``due`` - now from later
+        timer = loop.call_at(due, woken.set_result, None)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            if self._wakes.get(chat_id) == due:  # the chat's last waiter: forget the chat
+                del self._wakes[chat_id]
 
     async def hold(self, chat_id: int | str | None, seconds: float) -> None:
         """Telegram said 429: every process holds the chat (or the bot) for ``seconds``."""
