@@ -90,7 +90,7 @@ async def test_a_429_seen_by_one_process_holds_the_chat_in_the_other(two: Pair) 
     await a.hold(7, 1.0)
     started = time.monotonic()
     await b.wait(8)  # other chats go on
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5  # far from the held second, on a loaded host too
     await b.wait(7)
     assert time.monotonic() - started >= 1.0 - 0.03
 
