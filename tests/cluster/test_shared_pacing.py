@@ -9,6 +9,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -119,7 +120,9 @@ class LateWake(SharedPacer):
     """Redis's bookings as a loaded host returns them: the second message booked a little
     ahead (its wait measured from a reply the host handled late), the third at once."""
 
-    waits = iter([0.0, 0.02, 0.0])
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waits = iter([0.0, 0.02, 0.0])
 
     async def reserve(self, chat_id: int | str | None) -> float:
         await super().reserve(chat_id)
